@@ -1,0 +1,38 @@
+# shadowlens developer commands. `make demo` and `make test` work on a fresh machine:
+# each creates .venv, installs the project (and the example plugin), then runs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test lint wheel-check bench clean
+
+$(STAMP): pyproject.toml examples/shadowlens-squid/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e examples/shadowlens-squid
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup  ## the main job on the bundled sample logs -> out/
+	$(BIN)/shadowlens demo -o out
+
+test: setup  ## the whole test suite
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks scripts examples
+	$(BIN)/ruff format --check src tests benchmarks scripts examples
+	$(BIN)/mypy
+
+wheel-check: setup  ## the built wheel must carry the grammars and data files
+	rm -rf build/wheel && $(BIN)/pip wheel --quiet --no-deps -w build/wheel .
+	$(BIN)/python scripts/check_wheel.py build/wheel/shadowlens-*.whl
+
+bench: setup  ## throughput benchmarks (minutes; not part of the tests)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build dist out .pytest_cache .mypy_cache .ruff_cache

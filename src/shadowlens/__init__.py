@@ -1,0 +1,40 @@
+"""shadowlens: offline Shadow-IT discovery from firewall and web-proxy logs.
+
+Plugin authors need only this module: :data:`hookimpl`, :class:`LogFormat`,
+:class:`GrammarFormat`, :class:`ParseOptions` and :class:`ParseResult`.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from shadowlens.errors import (
+    ConfigError,
+    ErrorCode,
+    GrammarError,
+    InputError,
+    ParseError,
+    PluginError,
+    ShadowlensError,
+)
+from shadowlens.parsers.base import GrammarFormat, LogFormat, ParseOptions, ParseResult
+from shadowlens.plugins.hookspecs import hookimpl
+from shadowlens.schema import QUARANTINE_SCHEMA, RECORD_SCHEMA
+
+__all__ = [
+    "QUARANTINE_SCHEMA",
+    "RECORD_SCHEMA",
+    "ConfigError",
+    "ErrorCode",
+    "GrammarError",
+    "GrammarFormat",
+    "InputError",
+    "LogFormat",
+    "ParseError",
+    "ParseOptions",
+    "ParseResult",
+    "PluginError",
+    "ShadowlensError",
+    "__version__",
+    "hookimpl",
+]

@@ -1,0 +1,5 @@
+"""``python -m shadowlens``."""
+
+from shadowlens.cli import main
+
+main()

@@ -1,0 +1,215 @@
+"""The ``shadowlens`` command line.
+
+One error handler: :class:`~shadowlens.errors.ShadowlensError` prints one line
+naming the file (and line) and exits with the error's code; anything else is
+reported as an internal error without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shadowlens import __version__
+from shadowlens.errors import ConfigError, ShadowlensError
+
+app = typer.Typer(
+    name="shadowlens",
+    help="Offline Shadow-IT discovery from firewall and web-proxy logs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+formats_app = typer.Typer(
+    help="List and describe the registered log formats.", invoke_without_command=True
+)
+app.add_typer(formats_app, name="formats")
+
+err = Console(stderr=True)
+out = Console()
+
+_STATE: dict[str, Any] = {"debug": False, "disabled": []}
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"shadowlens {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
+    disable_plugin: Annotated[
+        list[str] | None,
+        typer.Option("--disable-plugin", help="Block a plugin by name (repeatable)."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    _STATE["debug"] = debug
+    _STATE["disabled"] = disable_plugin or []
+
+
+def _plugins() -> Any:
+    from shadowlens.plugins.manager import get_plugins
+
+    return get_plugins(disabled=_STATE["disabled"])
+
+
+def _options(tz: str, engine: str, year: int | None, option: list[str] | None) -> Any:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from shadowlens.parsers.base import ParseOptions
+
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        msg = f"unknown time zone {tz!r} (use an IANA name such as Europe/Berlin)"
+        raise ConfigError(msg) from exc
+    if engine not in ("auto", "fast", "reference"):
+        msg = f"--engine must be auto, fast or reference, not {engine!r}"
+        raise ConfigError(msg)
+    pairs: dict[str, str] = {}
+    for item in option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            msg = f"--option expects KEY=VALUE, got {item!r}"
+            raise ConfigError(msg)
+        pairs[key.strip()] = value
+    return ParseOptions(tz=tz, engine=engine, year=year, options=pairs)  # type: ignore[arg-type]
+
+
+InputsArg = Annotated[
+    list[str], typer.Argument(help="Log files, directories (recursive) or globs.")
+]
+OutOpt = Annotated[Path, typer.Option("-o", "--out", help="Output folder.")]
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", "-f", help="Format name; detected per file when omitted.")
+]
+TzOpt = Annotated[str, typer.Option("--tz", help="Zone for timestamps without an offset.")]
+EngineOpt = Annotated[
+    str, typer.Option("--engine", help="auto (fast path + Lark fallback), fast, or reference.")
+]
+YearOpt = Annotated[
+    int | None, typer.Option("--year", help="Year for timestamps without one (syslog).")
+]
+OptionOpt = Annotated[
+    list[str] | None, typer.Option("--option", help="Format option KEY=VALUE (repeatable).")
+]
+ChunkOpt = Annotated[int, typer.Option("--chunk-mb", help="Chunk size in MiB (memory per worker).")]
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
+]
+
+
+@app.command()
+def parse(
+    inputs: InputsArg,
+    out_dir: OutOpt = Path("out"),
+    format: FormatOpt = None,
+    tz: TzOpt = "UTC",
+    engine: EngineOpt = "auto",
+    year: YearOpt = None,
+    option: OptionOpt = None,
+    chunk_mb: ChunkOpt = 16,
+    progress: ProgressOpt = None,
+) -> None:
+    """Parse logs into out/records (Parquet), out/quarantine and out/summary.json."""
+    from shadowlens.engine.pipeline import RunConfig, run_parse
+
+    config = RunConfig(
+        inputs=inputs,
+        out_dir=out_dir,
+        format=format,
+        options=_options(tz, engine, year, option),
+        chunk_bytes=max(1, chunk_mb) * 1024 * 1024,
+        progress=sys.stderr.isatty() if progress is None else progress,
+        plugins=_plugins(),
+    )
+    summary = run_parse(config)
+    print_summary(summary, out_dir)
+
+
+def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
+    """The short end-of-run account on stderr."""
+    totals = summary["totals"]
+    table = Table(title=f"shadowlens: {totals['files']} file(s) -> {out_dir}", show_header=True)
+    for column in ("lines", "records", "quarantined", "directives", "blank"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(f"{totals[c]:,}" for c in ("lines", "records", "quarantined", "directives", "blank"))
+    )
+    err.print(table)
+    if totals["quarantined"]:
+        err.print(
+            f"[yellow]{totals['quarantined']:,} line(s) quarantined[/]: see {out_dir / 'quarantine'}"
+        )
+
+
+@formats_app.callback()
+def formats_list(ctx: typer.Context) -> None:
+    """List registered formats and the plugin that supplies each."""
+    if ctx.invoked_subcommand is not None:
+        return
+    table = Table(show_header=True)
+    for column in ("format", "plugin", "distribution", "description"):
+        table.add_column(column)
+    for name, entry in _plugins().formats().items():
+        dist = (
+            f"{entry.distribution} {entry.version}"
+            if entry.distribution
+            else "shadowlens (built-in)"
+        )
+        table.add_row(name, entry.plugin, dist, entry.cls.description)
+    out.print(table)
+
+
+@formats_app.command("show")
+def formats_show(name: Annotated[str, typer.Argument(help="Format name.")]) -> None:
+    """Describe one format: grammar, parsed fields, what runs on the Lark path."""
+    entry = _plugins().formats().get(name)
+    if entry is None:
+        _plugins().format(name)  # raises a ConfigError listing known names
+        return
+    info = {"plugin": entry.plugin, **entry.cls.describe()}
+    out.print_json(json.dumps(info))
+
+
+def main() -> None:
+    """Entry point of the ``shadowlens`` console script."""
+    try:
+        app(standalone_mode=False)
+    except ShadowlensError as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # usage errors (click's, as vendored by typer) and internal errors
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
+        if _STATE["debug"] or os.environ.get("SHADOWLENS_DEBUG"):
+            raise
+        err.print(
+            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)"
+        )
+        sys.exit(70)

@@ -1,0 +1,1 @@
+"""Orchestration: sources, line chunks, format detection, the pipeline and its accounting."""

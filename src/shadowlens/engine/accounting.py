@@ -1,0 +1,56 @@
+"""Per-file and total line accounting; ``summary.json`` is written from it.
+
+The invariant checked for every chunk of every file:
+``lines == records + quarantined + directives + blank``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+COUNTERS = ("lines", "records", "quarantined", "directives", "blank")
+
+
+@dataclass
+class FileStats:
+    """What happened to the lines of one source."""
+
+    format: str | None = None
+    lines: int = 0
+    records: int = 0
+    quarantined: int = 0
+    directives: int = 0
+    blank: int = 0
+    bytes: int = 0
+    reference_parsed: int = 0
+    lossy_utf8: int = 0
+    seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def balanced(self) -> bool:
+        """True when every line is accounted for."""
+        return self.lines == self.records + self.quarantined + self.directives + self.blank
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form with rounded timings."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["seconds"] = {k: round(v, 4) for k, v in sorted(self.seconds.items())}
+        return data
+
+
+def totals(files: dict[str, FileStats]) -> dict[str, Any]:
+    """Sum the counters of all files (timings summed per stage)."""
+    total: dict[str, Any] = dict.fromkeys((*COUNTERS, "bytes", "reference_parsed", "lossy_utf8"), 0)
+    seconds: dict[str, float] = defaultdict(float)
+    formats: dict[str, int] = defaultdict(int)
+    for stats in files.values():
+        for key in list(total):
+            total[key] += getattr(stats, key)
+        for stage, value in stats.seconds.items():
+            seconds[stage] += value
+        formats[stats.format or "none"] += stats.records
+    total["files"] = len(files)
+    total["seconds"] = {k: round(v, 4) for k, v in sorted(seconds.items())}
+    total["records_by_format"] = dict(sorted(formats.items()))
+    return total

@@ -1,0 +1,58 @@
+"""Write Arrow batches as a Parquet dataset folder (``part-00000.parquet``, ...)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+#: Rows per Parquet file before the writer starts the next part.
+ROWS_PER_FILE = 4_000_000
+
+
+class DatasetWriter:
+    """Append tables of one schema to ``folder/part-NNNNN.parquet`` files (zstd).
+
+    The folder always ends up with at least one (possibly empty) part, so that a
+    reader sees the schema even when nothing was written.
+    """
+
+    def __init__(self, folder: Path, schema: pa.Schema, rows_per_file: int = ROWS_PER_FILE) -> None:
+        self.folder = folder
+        self.schema = schema
+        self.rows_per_file = rows_per_file
+        self.rows = 0
+        self._part = 0
+        self._rows_in_part = 0
+        self._writer: pq.ParquetWriter | None = None
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("part-*.parquet"):
+            stale.unlink()
+
+    def write(self, table: pa.Table) -> None:
+        """Append ``table`` (must match the schema)."""
+        if table.num_rows == 0:
+            return
+        if self._writer is None or self._rows_in_part >= self.rows_per_file:
+            self._open_next()
+        assert self._writer is not None
+        self._writer.write_table(table, row_group_size=1_000_000)
+        self.rows += table.num_rows
+        self._rows_in_part += table.num_rows
+
+    def _open_next(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        path = self.folder / f"part-{self._part:05d}.parquet"
+        self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self._part += 1
+        self._rows_in_part = 0
+
+    def close(self) -> None:
+        """Finish the current part (or write an empty one if nothing was written)."""
+        if self._writer is None:
+            self._open_next()
+        assert self._writer is not None
+        self._writer.close()
+        self._writer = None

@@ -1,0 +1,120 @@
+"""The shadowlens exception hierarchy.
+
+Malformed log lines are *data*, not exceptions: they go to the quarantine with an
+error code (see :class:`ErrorCode`). Exceptions are for problems that stop a run:
+bad configuration, unreadable inputs, broken plugins or grammars.
+
+::
+
+    ShadowlensError
+    ├── ConfigError (also ValueError)     bad option, unknown format, bad catalog file
+    ├── InputError                        a file or archive cannot be read
+    ├── GrammarError                      a .lark grammar fails to load or compile
+    ├── PluginError                       a plugin breaks the hook contract or clashes
+    └── ParseError                        one line, raised only by single-line APIs
+
+Every error has ``exit_code`` and ``show()`` so the CLI needs one handler.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+from typing import IO
+
+
+class ShadowlensError(Exception):
+    """Base class of every error shadowlens raises on purpose."""
+
+    exit_code = 1
+
+    def show(self, file: IO[str] | None = None) -> None:
+        """Print the error for a terminal user (no traceback)."""
+        print(f"error: {self}", file=file or sys.stderr)
+
+
+class ConfigError(ShadowlensError, ValueError):
+    """An option, a format name, a spec or a catalog file is invalid."""
+
+    exit_code = 2
+
+
+class InputError(ShadowlensError):
+    """An input path cannot be found, opened or decompressed."""
+
+    exit_code = 3
+
+
+class GrammarError(ShadowlensError):
+    """A format grammar failed to load or to compile into a fast plan."""
+
+    exit_code = 4
+
+
+class PluginError(ShadowlensError):
+    """A plugin broke the hook contract, failed to import, or clashed with another."""
+
+    exit_code = 5
+
+    def __init__(self, message: str, *, plugin: str | None = None) -> None:
+        self.plugin = plugin
+        super().__init__(f"plugin {plugin!r}: {message}" if plugin else message)
+
+
+class ParseError(ShadowlensError):
+    """One line could not be parsed (raised only by single-line helper APIs).
+
+    Parameters
+    ----------
+    message
+        What went wrong.
+    code
+        The stable :class:`ErrorCode`.
+    source, line, column
+        Where (1-based line and column; column may be None).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: ErrorCode,
+        source: str = "<string>",
+        line: int = 1,
+        column: int | None = None,
+    ) -> None:
+        self.code = code
+        self.source = source
+        self.line = line
+        self.column = column
+        where = f"{source}:{line}" + (f":{column}" if column is not None else "")
+        super().__init__(f"{where}: {message} [{code.value}]")
+
+
+class ErrorCode(enum.StrEnum):
+    """Stable reasons a line lands in the quarantine.
+
+    The values are part of the output format (the ``error_code`` column): never
+    rename one, only add.
+    """
+
+    SYNTAX = "syntax"
+    """The line does not match the format's grammar."""
+    UNEXPECTED_END = "unexpected_end"
+    """The line ends before the grammar is complete (a truncated line)."""
+    NO_FORMAT = "no_format"
+    """No registered format recognises the file or line."""
+    NO_FIELDS_DIRECTIVE = "no_fields_directive"
+    """A W3C entry appears before any ``#Fields:`` directive."""
+    FIELD_COUNT = "field_count"
+    """A delimited entry has a different number of fields than its header declares."""
+    BAD_DELIMITER = "bad_delimiter"
+    """A LEEF 2.0 delimiter field cannot be decoded."""
+    NO_TIMESTAMP = "no_timestamp"
+    """The line parsed but carries no usable event time."""
+    BAD_TIMESTAMP = "bad_timestamp"
+    """The event time is present but cannot be read."""
+    LINE_TOO_LONG = "line_too_long"
+    """The line exceeds the configured maximum length."""
+    INVALID_UTF8 = "invalid_utf8"
+    """The line is not valid UTF-8 and could not be parsed after lossy decoding."""

@@ -1,0 +1,1 @@
+"""Package data: one ``.lark`` grammar per built-in format plus the shared ``common.lark``."""

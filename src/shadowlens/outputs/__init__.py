@@ -1,0 +1,1 @@
+"""Outputs built from parsed records: exports, the Defender upload client, block scripts."""

@@ -1,0 +1,320 @@
+"""The format contract: :class:`LogFormat`, and :class:`GrammarFormat` for grammar-defined formats.
+
+A format turns a chunk of lines into canonical records. Grammar formats do it
+in three steps, each a function of whole columns:
+
+1. ``fast_fields``: the plan compiled from the grammar runs as polars kernels and
+   returns the *parsed fields* (raw text per grammar field) of the lines it accepts;
+2. ``reference_fields``: the Lark LALR parser of the same grammar parses the lines
+   the fast path rejected; what Lark rejects is quarantined with its error position;
+3. ``to_records``: one shared, vectorized mapping from parsed fields to canonical
+   columns, so both paths normalize identically.
+
+Differential tests check step 1 against step 2, field by field.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+import polars as pl
+from lark import Lark, Tree
+from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+from shadowlens.errors import ConfigError, ErrorCode
+from shadowlens.parsers.grammar import load_lark
+from shadowlens.schema import RAW_CAP
+
+#: Columns of a chunk of lines handed to :meth:`LogFormat.parse`.
+LINES_SCHEMA = pl.Schema(
+    {"line": pl.String(), "source_line": pl.UInt64(), "source_offset": pl.UInt64()}
+)
+#: Columns of the quarantine rows a format returns (the engine adds file and format).
+QUARANTINE_ROWS_SCHEMA = pl.Schema(
+    {
+        "source_line": pl.UInt64(),
+        "source_offset": pl.UInt64(),
+        "error_code": pl.String(),
+        "error_message": pl.String(),
+        "raw": pl.String(),
+    }
+)
+
+Engine = Literal["auto", "fast", "reference"]
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """Options every format receives.
+
+    Parameters
+    ----------
+    tz
+        IANA zone applied to timestamps that carry no offset (``tz_assumed`` is set).
+    engine
+        ``auto``: fast path, Lark for the rest; ``reference``: Lark only (slow, for
+        checking); ``fast``: fast path only, rejected lines are quarantined.
+    year
+        Year for timestamps that have none (syslog ``Mmm dd``); default: the
+        current year, or last year for dates in the future.
+    options
+        Format-specific settings (``key=value`` from ``--option``).
+    """
+
+    tz: str = "UTC"
+    engine: Engine = "auto"
+    year: int | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ParseResult:
+    """What a format returns for one chunk.
+
+    ``records`` holds canonical columns (any subset of the record schema) plus
+    ``source_line`` and ``source_offset``; ``quarantine`` follows
+    :data:`QUARANTINE_ROWS_SCHEMA`. Every input line must be in exactly one of
+    records, quarantine or the ``directives`` count.
+    """
+
+    records: pl.DataFrame
+    quarantine: pl.DataFrame
+    directives: int = 0
+    fallback: int = 0
+
+
+class LogFormat(abc.ABC):
+    """Base class of every log format, built-in or supplied by a plugin.
+
+    Subclasses set ``name`` (unique, lowercase) and ``description`` and implement
+    :meth:`parse`. The engine makes one instance per run and one state object per
+    file (:meth:`new_state`), so stateful formats (W3C ``#Fields``) keep their
+    layout across chunks of the same file.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    #: Option names accepted in ``ParseOptions.options``; others are rejected.
+    accepted_options: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, options: ParseOptions | None = None) -> None:
+        self.options = options or ParseOptions()
+        unknown = set(self.options.options) - self.accepted_options
+        if unknown:
+            allowed = ", ".join(sorted(self.accepted_options)) or "none"
+            msg = f"format {self.name!r} does not accept option(s) {', '.join(sorted(unknown))}; accepted: {allowed}"
+            raise ConfigError(msg)
+
+    @classmethod
+    def detect(cls, sample: Sequence[str]) -> float:
+        """Score in [0, 1] how likely ``sample`` (the first lines of a file) is this format."""
+        return 0.0
+
+    def new_state(self) -> Any:
+        """Per-file state handed to every :meth:`parse` call of that file."""
+        return None
+
+    @abc.abstractmethod
+    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+        """Parse a chunk of lines (:data:`LINES_SCHEMA`, no blank lines) into records."""
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """Facts shown by ``shadowlens formats show NAME``."""
+        return {"name": cls.name, "description": cls.description}
+
+
+class GrammarFormat(LogFormat):
+    """A format defined by a Lark grammar, with a fast path compiled from it.
+
+    Subclasses set ``grammar_package``/``grammar_file`` and implement
+    :meth:`fast_fields`, :meth:`tree_fields` and :meth:`to_records`.
+    ``fields_schema`` lists the parsed-field columns both paths produce.
+    """
+
+    grammar_package: ClassVar[str] = "shadowlens.grammars"
+    grammar_file: ClassVar[str]
+    start: ClassVar[str] = "start"
+    fields_schema: ClassVar[Mapping[str, pl.DataType]]
+    #: Parts of the format that always run on Lark (shown by ``formats show``).
+    reference_only: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def lark(cls) -> Lark:
+        """The (cached) Lark LALR reference parser of this format's grammar."""
+        return load_lark(cls.grammar_package, cls.grammar_file, cls.start)
+
+    # -- the three steps -------------------------------------------------------------
+    @abc.abstractmethod
+    def fast_fields(self, lines: pl.DataFrame, state: Any) -> pl.DataFrame:
+        """Vectorized parse: fields of the accepted lines, with their ``_row``.
+
+        ``lines`` has ``_row`` (UInt32) and ``line``. Rows absent from the result go
+        to the reference parser.
+        """
+
+    @abc.abstractmethod
+    def tree_fields(self, tree: Tree[Any], line: str, state: Any) -> dict[str, Any]:
+        """Reference parse: the same fields as :meth:`fast_fields`, from a Lark tree."""
+
+    @abc.abstractmethod
+    def to_records(self, fields: pl.DataFrame, state: Any) -> pl.DataFrame:
+        """Map parsed fields (with ``_row``) to canonical columns (with ``_row``).
+
+        May add ``_error`` (an :class:`ErrorCode` value) and ``_error_message``:
+        rows with an ``_error`` are quarantined instead of kept.
+        """
+
+    # -- machinery -------------------------------------------------------------------
+    def reference_fields(
+        self, lines: pl.DataFrame, state: Any
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Run the Lark parser over ``lines`` (``_row``, ``line``): (fields, errors).
+
+        Errors have ``_row``, ``error_code`` and ``error_message``. This is the
+        per-line path: it only sees lines the fast path rejected.
+        """
+        parser = self.lark()
+        rows: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        for row, line in zip(lines["_row"].to_list(), lines["line"].to_list(), strict=True):
+            try:
+                tree = parser.parse(line)
+                fields = self.tree_fields(tree, line, state)
+            except LarkError as exc:
+                code, message = describe_lark_error(exc, line, parser)
+                errors.append({"_row": row, "error_code": code.value, "error_message": message})
+                continue
+            fields["_row"] = row
+            rows.append(fields)
+        schema = {"_row": pl.UInt32(), **self.fields_schema}
+        fields_df = (
+            pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
+        )
+        errors_df = pl.DataFrame(
+            errors,
+            schema={"_row": pl.UInt32(), "error_code": pl.String(), "error_message": pl.String()},
+        )
+        return fields_df, errors_df
+
+    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+        """Fast path, Lark for the rest, shared mapping; see the module docstring."""
+        indexed = lines.with_row_index("_row")
+        schema = {"_row": pl.UInt32(), **self.fields_schema}
+        if self.options.engine == "reference":
+            fast = pl.DataFrame(schema=schema)
+        else:
+            fast = self.fast_fields(indexed.select("_row", "line"), state)
+        rejected = indexed.join(fast.select("_row"), on="_row", how="anti")
+        if self.options.engine == "fast":
+            slow = pl.DataFrame(schema=schema)
+            errors = rejected.select(
+                "_row",
+                pl.lit(ErrorCode.SYNTAX.value).alias("error_code"),
+                pl.lit("rejected by the fast path (engine=fast: no reference fallback)").alias(
+                    "error_message"
+                ),
+            )
+        else:
+            slow, errors = self.reference_fields(rejected.select("_row", "line"), state)
+        fields = pl.concat(
+            [fast.select(schema.keys()).cast(pl.Schema(schema)), slow], how="vertical"
+        )
+        mapped = self.to_records(fields, state)
+        if "_error" in mapped.columns:
+            bad = mapped.filter(pl.col("_error").is_not_null())
+            errors = pl.concat(
+                [
+                    errors,
+                    bad.select(
+                        "_row",
+                        pl.col("_error").alias("error_code"),
+                        pl.col("_error_message").alias("error_message"),
+                    ),
+                ]
+            )
+            mapped = mapped.filter(pl.col("_error").is_null()).drop("_error", "_error_message")
+        lineage = indexed.select("_row", "source_line", "source_offset")
+        records = mapped.join(lineage, on="_row", how="left").sort("_row").drop("_row")
+        quarantine = (
+            errors.join(indexed, on="_row", how="left")
+            .sort("_row")
+            .select(
+                "source_line",
+                "source_offset",
+                "error_code",
+                "error_message",
+                pl.col("line").str.head(RAW_CAP).alias("raw"),
+            )
+        )
+        return ParseResult(records=records, quarantine=quarantine, fallback=rejected.height)
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """Name, grammar, parsed fields and what stays on the Lark path."""
+        return {
+            **super().describe(),
+            "grammar": f"{cls.grammar_package}/{cls.grammar_file}",
+            "fields": list(cls.fields_schema),
+            "reference_only": list(cls.reference_only)
+            or ["nothing: every construct has a fast path"],
+        }
+
+
+def describe_lark_error(
+    exc: LarkError, line: str, parser: Lark | None = None
+) -> tuple[ErrorCode, str]:
+    """A stable error code and a one-line message with the column for a Lark error.
+
+    Examples
+    --------
+    >>> from lark import Lark
+    >>> p = Lark('start: "a" "b"', parser="lalr")
+    >>> try:
+    ...     p.parse("a")
+    ... except Exception as exc:
+    ...     describe_lark_error(exc, "a", p)
+    (<ErrorCode.UNEXPECTED_END: 'unexpected_end'>, 'line ends early at column 2; expected "b"')
+    """
+    expected: set[str] = set()
+    if isinstance(exc, UnexpectedEOF | UnexpectedToken):
+        expected = set(getattr(exc, "expected", ()) or ())
+        token = getattr(exc, "token", None)
+        if isinstance(exc, UnexpectedEOF) or (token is not None and token.type == "$END"):
+            return ErrorCode.UNEXPECTED_END, (
+                f"line ends early at column {len(line) + 1}; expected {_names(expected, parser)}"
+            )
+        column = getattr(token, "column", None) or "?"
+        return (
+            ErrorCode.SYNTAX,
+            f"unexpected {str(token)[:40]!r} at column {column}; expected {_names(expected, parser)}",
+        )
+    if isinstance(exc, UnexpectedCharacters):
+        allowed = set(exc.allowed or ())
+        pos = exc.pos_in_stream or 0
+        char = line[pos] if pos < len(line) else ""
+        return (
+            ErrorCode.SYNTAX,
+            f"unexpected {char!r} at column {exc.column}; expected {_names(allowed, parser)}",
+        )
+    return ErrorCode.SYNTAX, str(exc).splitlines()[0][:200]
+
+
+def _names(expected: set[str], parser: Lark | None) -> str:
+    def pretty(name: str) -> str:
+        if parser is not None:
+            try:
+                pattern = parser.get_terminal(name).pattern
+            except KeyError:
+                return name
+            if pattern.type == "str":
+                return f'"{pattern.value}"'
+        return name
+
+    names = sorted(pretty(name) for name in expected if name != "$END")
+    if len(names) > 6:
+        names = [*names[:6], "..."]
+    return " or ".join(names) or "end of line"

@@ -1,0 +1,168 @@
+"""Build the plugin manager and expose the hooks through a typed facade.
+
+Order of registration: the built-ins in :data:`DEFAULT_PLUGINS`, then every entry
+point of the group ``shadowlens``. A plugin can be blocked by name
+(``--disable-plugin NAME`` or the ``SHADOWLENS_DISABLE_PLUGINS`` variable, comma
+separated); ``SHADOWLENS_NO_ENTRYPOINTS=1`` skips third-party plugins entirely.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import TYPE_CHECKING, TypeGuard, cast
+
+import pluggy
+
+from shadowlens.errors import ConfigError, PluginError
+from shadowlens.plugins import hookspecs
+
+if TYPE_CHECKING:
+    from shadowlens.parsers.base import LogFormat
+
+ENTRY_POINT_GROUP = "shadowlens"
+
+#: Built-in plugin modules, registered first and in this order.
+DEFAULT_PLUGINS: tuple[str, ...] = ("shadowlens.parsers.cef",)
+
+
+@dataclass(frozen=True)
+class FormatEntry:
+    """One registered format and where it came from."""
+
+    cls: type[LogFormat]
+    plugin: str
+    distribution: str | None = None
+    version: str | None = None
+
+
+@dataclass
+class Plugins:
+    """Typed facade over a configured :class:`pluggy.PluginManager`.
+
+    Examples
+    --------
+    >>> plugins = get_plugins(load_entrypoints=False)
+    >>> sorted(plugins.formats())[:3]
+    ['cef', 'leef', 'w3c']
+    """
+
+    pm: pluggy.PluginManager
+    _dists: dict[str, tuple[str, str]] = field(default_factory=dict)
+    _formats: dict[str, FormatEntry] | None = None
+
+    def formats(self) -> Mapping[str, FormatEntry]:
+        """All registered formats by name; raises PluginError on a name clash."""
+        if self._formats is None:
+            found: dict[str, FormatEntry] = {}
+            for impl in self.pm.hook.register_formats.get_hookimpls():
+                plugin_name = self.pm.get_name(impl.plugin) or repr(impl.plugin)
+                try:
+                    classes = list(cast(Iterable[object], impl.function() or ()))
+                except Exception as exc:
+                    msg = f"register_formats failed: {exc}"
+                    raise PluginError(msg, plugin=plugin_name) from exc
+                dist = self._dists.get(plugin_name)
+                for cls in classes:
+                    if not _check_format_class(cls, plugin_name):
+                        continue
+                    if cls.name in found:
+                        other = found[cls.name].plugin
+                        msg = f"format name {cls.name!r} is registered by both {other!r} and {plugin_name!r}"
+                        raise PluginError(msg, plugin=plugin_name)
+                    found[cls.name] = FormatEntry(
+                        cls, plugin_name, dist[0] if dist else None, dist[1] if dist else None
+                    )
+            self._formats = dict(sorted(found.items()))
+        return self._formats
+
+    def format(self, name: str) -> type[LogFormat]:
+        """The format class registered as ``name``."""
+        formats = self.formats()
+        if name not in formats:
+            known = ", ".join(formats)
+            msg = f"unknown format {name!r}; registered formats: {known}"
+            raise ConfigError(msg)
+        return formats[name].cls
+
+
+def _check_format_class(cls: object, plugin: str) -> TypeGuard[type[LogFormat]]:
+    from shadowlens.parsers.base import LogFormat
+
+    if not (isinstance(cls, type) and issubclass(cls, LogFormat)):
+        msg = f"register_formats returned {cls!r}, which is not a LogFormat subclass"
+        raise PluginError(msg, plugin=plugin)
+    if not getattr(cls, "name", None):
+        msg = f"format class {cls.__qualname__} has no 'name'"
+        raise PluginError(msg, plugin=plugin)
+    return True
+
+
+def get_plugins(
+    *,
+    load_entrypoints: bool | None = None,
+    disabled: Iterable[str] = (),
+    extra: Iterable[object] = (),
+) -> Plugins:
+    """Create a fresh plugin manager with built-ins, entry points and ``extra`` plugins.
+
+    Parameters
+    ----------
+    load_entrypoints
+        Load third-party plugins from the ``shadowlens`` entry-point group. Defaults
+        to true unless ``SHADOWLENS_NO_ENTRYPOINTS`` is set.
+    disabled
+        Plugin names to block (a built-in module name such as
+        ``shadowlens.parsers.w3c`` or an entry-point name).
+    extra
+        Plugin objects registered last (tests and embedding applications).
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    blocked = {*disabled, *_env_list("SHADOWLENS_DISABLE_PLUGINS")}
+    for name in blocked:
+        pm.set_blocked(name)
+    for module_name in DEFAULT_PLUGINS:
+        if module_name in blocked:
+            continue
+        pm.register(_import_plugin(module_name), name=module_name)
+    if load_entrypoints is None:
+        load_entrypoints = not os.environ.get("SHADOWLENS_NO_ENTRYPOINTS")
+    dists: dict[str, tuple[str, str]] = {}
+    if load_entrypoints:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in blocked or pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                msg = f"cannot load entry point {ep.value!r}: {exc}"
+                raise PluginError(msg, plugin=ep.name) from exc
+            if pm.is_registered(plugin):
+                continue
+            pm.register(plugin, name=ep.name)
+            if ep.dist is not None:
+                dists[ep.name] = (ep.dist.name, ep.dist.version)
+    for index, plugin in enumerate(extra):
+        pm.register(plugin, name=getattr(plugin, "__name__", f"extra-{index}"))
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(str(exc), plugin=pm.get_name(exc.plugin)) from exc
+    return Plugins(pm, dists)
+
+
+def _import_plugin(module_name: str) -> ModuleType:
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        msg = f"cannot import built-in plugin: {exc}"
+        raise PluginError(msg, plugin=module_name) from exc
+
+
+def _env_list(name: str) -> list[str]:
+    return [part.strip() for part in os.environ.get(name, "").split(",") if part.strip()]

@@ -1,0 +1,240 @@
+"""report.json figures against independent polars computations, and HTML escaping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from report_fixtures import HOSTILE, IMG, QUARANTINE_CODES, SCRIPT, make_out_dir
+
+from shadowlens.outputs.report import build_report, write_report
+from shadowlens.outputs.report_html import json_for_script, render_html
+
+WHEN = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def out_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_out_dir(tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="module")
+def report(out_dir: Path) -> dict[str, Any]:
+    return build_report(out_dir, generated_at=WHEN)
+
+
+@pytest.fixture(scope="module")
+def records(out_dir: Path) -> pl.DataFrame:
+    return pl.read_parquet(out_dir / "records" / "*.parquet").with_columns(
+        pl.col(pl.Categorical).cast(pl.String)
+    )
+
+
+@pytest.fixture(scope="module")
+def page(out_dir: Path) -> str:
+    write_report(out_dir, generated_at=WHEN)
+    return (out_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_totals_match_polars(report: dict[str, Any], records: pl.DataFrame) -> None:
+    totals = report["totals"]
+    assert totals["transactions"] == records.height
+    assert totals["apps"] == records["app_id"].drop_nulls().n_unique()
+    assert totals["users"] == records["user_name"].drop_nulls().n_unique()
+    assert totals["source_ips"] == records["src_ip"].drop_nulls().n_unique()
+    assert totals["traffic"]["total"] == records["bytes_total"].sum()
+    assert totals["traffic"]["upload"] == records["bytes_up"].sum()
+    assert totals["traffic"]["download"] == records["bytes_down"].sum()
+    assert totals["blocked_transactions"] == (records["action"] == "blocked").sum()
+    first, last = records["event_time"].min(), records["event_time"].max()
+    assert isinstance(first, dt.datetime)
+    assert isinstance(last, dt.datetime)
+    assert totals["time_range"]["first"] == first.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert totals["time_range"]["last"] == last.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert totals["time_range"]["days"] == 14
+
+
+def test_apps_match_polars(report: dict[str, Any], records: pl.DataFrame) -> None:
+    apps = {app["app_id"]: app for app in report["apps"]}
+    catalogued = records.filter(pl.col("app_id").is_not_null())
+    expected = {
+        row["app_id"]: row
+        for row in catalogued.group_by("app_id")
+        .agg(
+            pl.len().alias("transactions"),
+            pl.col("bytes_total").sum().alias("traffic"),
+            pl.col("bytes_up").sum().alias("upload"),
+            pl.col("user_name").drop_nulls().n_unique().alias("users"),
+            pl.col("src_ip").n_unique().alias("ips"),
+        )
+        .to_dicts()
+    }
+    assert set(apps) == set(expected)
+    for app_id, want in expected.items():
+        got = apps[app_id]
+        for key in ("transactions", "traffic", "upload", "users", "ips"):
+            assert got[key] == want[key], (app_id, key)
+    traffic = [app["traffic"] for app in report["apps"]]
+    assert traffic == sorted(traffic, reverse=True)
+    assert apps["slack"]["tags"] == ["sanctioned"]
+    assert apps["slack"]["risk"] == 9
+    assert apps["gmail"]["tags"] == []
+    assert apps["gmail"]["risk"] is None
+    assert apps["dropbox"]["category"] == "Cloud storage"
+    assert apps["dropbox"]["domains"] == ["dropbox.com", "dropboxapi.com"]
+
+
+def test_categories_and_risk_levels(report: dict[str, Any], records: pl.DataFrame) -> None:
+    by_category = {row["category"]: row for row in report["categories"]}
+    assert by_category["Cloud storage"]["apps"] == 2
+    storage = records.filter(pl.col("app_category") == "Cloud storage")
+    assert by_category["Cloud storage"]["traffic"] == storage["bytes_total"].sum()
+    levels = {row["level"]: row for row in report["risk_levels"]}
+    assert list(levels) == ["high", "medium", "low", "not_assessed", "uncatalogued"]
+    assert sum(row["transactions"] for row in levels.values()) == records.height
+    assert sum(row["traffic"] for row in levels.values()) == records["bytes_total"].sum()
+    # dropbox, gmail, zoom carry no score; wetransfer 4, mega 3 and the hostile app 2 are high
+    assert levels["not_assessed"]["apps"] == 3
+    assert levels["high"]["apps"] == 3
+    assert levels["uncatalogued"]["transactions"] == records["app_id"].null_count()
+
+
+def test_uncatalogued_domains_match_polars(report: dict[str, Any], records: pl.DataFrame) -> None:
+    tail = records.filter(pl.col("app_id").is_null() & pl.col("dst_domain").is_not_null())
+    expected = {
+        row["dst_domain"]: row
+        for row in tail.group_by("dst_domain")
+        .agg(
+            pl.len().alias("transactions"),
+            pl.col("bytes_total").sum().alias("traffic"),
+            pl.col("user_name").drop_nulls().n_unique().alias("users"),
+        )
+        .to_dicts()
+    }
+    got = {row["domain"]: row for row in report["uncatalogued_domains"]}
+    assert set(got) == set(expected)
+    assert report["totals"]["uncatalogued_domains"] == len(expected)
+    for domain, want in expected.items():
+        assert got[domain]["transactions"] == want["transactions"]
+        assert got[domain]["traffic"] == want["traffic"]
+        assert got[domain]["users"] == want["users"]
+    assert "pastebin.example" in got
+    assert got["pastebin.example"]["example_url"].startswith("https://")
+
+
+def test_top_entities(report: dict[str, Any], records: pl.DataFrame, out_dir: Path) -> None:
+    per_user = records.group_by("user_name").agg(pl.col("bytes_total").sum()).drop_nulls()
+    top_user = per_user.sort("bytes_total", descending=True).row(0, named=True)
+    assert report["top_users"][0]["user"] == top_user["user_name"]
+    assert report["top_users"][0]["traffic"] == top_user["bytes_total"]
+    assert len(report["top_users"]) == records["user_name"].drop_nulls().n_unique()
+    small = build_report(out_dir, top=5, generated_at=WHEN)
+    assert len(small["top_source_ips"]) == 5
+    assert small["top_source_ips"] == report["top_source_ips"][:5]
+    assert sum(point["transactions"] for point in report["timeline"]) == records.height
+    assert len(report["timeline"]) == 14
+
+
+def test_parse_quality(report: dict[str, Any], out_dir: Path) -> None:
+    quality = report["parse_quality"]
+    assert {row["error_code"]: row["count"] for row in quality["by_code"]} == QUARANTINE_CODES
+    assert quality["quarantined"] == sum(QUARANTINE_CODES.values())
+    quarantine = pl.read_parquet(out_dir / "quarantine" / "*.parquet").with_columns(
+        pl.col(pl.Categorical).cast(pl.String)
+    )
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert quality["totals"] == summary["totals"]
+    for entry in quality["files"]:
+        mine = quarantine.filter(pl.col("source_file") == entry["file"])
+        assert entry["by_code"] == dict(mine["error_code"].value_counts().iter_rows())
+        assert entry["lines"] == summary["files"][entry["file"]]["lines"]
+
+
+def test_generator_block_and_stable_output(report: dict[str, Any], out_dir: Path) -> None:
+    generator = report["generator"]
+    assert generator["catalog_version"] == "starter-2024.05"
+    assert generator["generated_at"] == "2024-06-01T12:00:00Z"
+    assert list(report) == [
+        "generator",
+        "totals",
+        "apps",
+        "categories",
+        "risk_levels",
+        "top_users",
+        "top_source_ips",
+        "uncatalogued_domains",
+        "top_user_agents",
+        "timeline",
+        "parse_quality",
+    ]
+    again = build_report(out_dir, generated_at=WHEN)
+    assert json.dumps(again) == json.dumps(report)
+
+
+def test_empty_out_dir(tmp_path: Path) -> None:
+    report = build_report(tmp_path, generated_at=WHEN)
+    assert report["totals"]["transactions"] == 0
+    assert report["totals"]["traffic"] == {"upload": 0, "download": 0, "total": 0}
+    assert report["apps"] == []
+    assert report["parse_quality"]["quarantined"] == 0
+    assert "<svg" in render_html(report)
+
+
+def test_write_report_files(out_dir: Path, page: str, report: dict[str, Any]) -> None:
+    written = json.loads((out_dir / "report.json").read_text(encoding="utf-8"))
+    assert written == report
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<svg") >= 4
+
+
+def test_html_has_no_remote_references(page: str) -> None:
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', page)
+    assert csp is not None
+    policy = html.unescape(csp.group(1))
+    assert "default-src 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
+    assert "@import" not in page
+    assert "url(" not in page.split("</style>")[0]
+
+
+def test_hostile_strings_are_escaped(page: str, report: dict[str, Any]) -> None:
+    # the data keeps the strings exactly as logged ...
+    text = json.dumps(report)
+    for payload in HOSTILE:
+        assert json.dumps(payload)[1:-1] in text
+    # ... and the page never carries them as markup
+    assert SCRIPT not in page
+    assert "<img" not in page.lower()
+    assert "onerror=alert(1)>" not in page
+    assert html.escape(SCRIPT, quote=False) in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert len(re.findall(r"<script\b", page)) == 2  # the data block and the page script
+    for place in ("users-table", "agents-table", "apps-table", "domains-table", "codes-table"):
+        section = page.split(f'id="{place}"', 1)[1].split("</table>", 1)[0]
+        assert "&lt;script&gt;" in section, place
+    assert "<title>Evil &lt;script&gt;alert(1)&lt;/script&gt;: " in page  # SVG tooltip
+
+
+def test_embedded_json_round_trips(page: str, report: dict[str, Any]) -> None:
+    block = page.split('<script type="application/json" id="report-data">', 1)[1]
+    block = block.split("</script>", 1)[0]
+    assert "<" not in block
+    assert ">" not in block
+    assert "&" not in block
+    assert json.loads(block) == report
+
+
+def test_json_for_script_escapes_separators() -> None:
+    text = str(json_for_script({"a": "\u2028\u2029</script>&"}))
+    assert "\u2028" not in text
+    assert "\u2029" not in text
+    assert json.loads(text) == {"a": "\u2028\u2029</script>&"}
+    assert IMG not in str(json_for_script(IMG))
