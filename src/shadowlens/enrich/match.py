@@ -1,0 +1,391 @@
+"""Vectorized enrichment of records with the app catalog.
+
+Work happens per *distinct* host and per distinct IP, never per record:
+
+1. the distinct ``dst_host`` values not yet in the matcher's cache are resolved: registrable
+   domain via ``publicsuffixlist`` (one Python call per distinct host, the only Python loop,
+   because that library works per string; private suffixes such as ``github.io`` count);
+   exact ``host`` rules by a join; then every dot-suffix of each host is generated with list
+   operations and joined against ``domain`` and ``wildcard`` rules, keeping the longest;
+2. records whose host matched nothing use ``dst_ip`` (or an IP literal in ``dst_host``):
+   IPv4 addresses become integers and are joined on ``(prefix length, network)`` against the
+   CIDR rules, longest prefix winning; IPv6 addresses are checked with :mod:`ipaddress` once
+   per distinct address (distinct IPv6 destinations are few);
+3. the small per-host and per-IP tables are left-joined back onto the records.
+
+When two rules match at the same length, the later catalog layer (a user file) wins.
+The resolved hosts are cached on the catalog, so repeated batches skip known hosts.
+
+Examples
+--------
+>>> import polars as pl
+>>> from shadowlens.enrich.catalog import load_catalog
+>>> df = pl.DataFrame({"dst_host": ["www.dropbox.com", "nope.example"], "dst_ip": [None, None]})
+>>> enrich(df, load_catalog()).select("app_name", "match_type").rows()
+[('Dropbox', 'domain'), (None, None)]
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TypeVar, overload
+
+import polars as pl
+from publicsuffixlist import PublicSuffixList
+
+from shadowlens.enrich.catalog import Catalog, pattern_is_valid
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+
+_ENRICH_COLUMNS = (
+    "dst_domain",
+    "app_id",
+    "app_name",
+    "app_category",
+    "app_tags",
+    "app_risk",
+    "match_type",
+)
+_IPV4_RE = r"^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"
+_HOST_SCHEMA = {
+    "dst_host": pl.String, "dst_domain": pl.String, "app_id": pl.String,
+    "match_type": pl.String, "rule_kind": pl.String, "rule_pattern": pl.String,
+    "rule_source": pl.String,
+}  # fmt: skip
+_CACHE_LIMIT = 1_000_000
+_PSL: PublicSuffixList | None = None
+
+
+def _psl() -> PublicSuffixList:
+    global _PSL
+    if _PSL is None:
+        _PSL = PublicSuffixList()
+    return _PSL
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What :func:`explain` found for one host or IP."""
+
+    query: str
+    dst_domain: str | None
+    app_id: str | None
+    match_type: str | None
+    rule_kind: str | None
+    rule_pattern: str | None
+    rule_source: str | None
+
+
+class Matcher:
+    """Prepared rule tables of one catalog plus a host -> match cache."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        rows = [
+            (r.app_id, r.kind, r.pattern, r.source, r.layer, i)
+            for i, r in enumerate(catalog.rules)
+            if pattern_is_valid(r.kind, r.pattern)
+        ]
+        rules = pl.DataFrame(
+            rows, schema=["app_id", "kind", "pattern", "source", "layer", "order"], orient="row"
+        )
+        # one rule per (kind, pattern): the later layer, then the later row, wins
+        rules = rules.sort("layer", "order").unique(
+            ["kind", "pattern"], keep="last", maintain_order=True
+        )
+        self.host_rules = rules.filter(pl.col("kind") == "host").select(
+            "pattern", "app_id", "source", "layer"
+        )
+        self.suffix_rules = rules.filter(pl.col("kind").is_in(["domain", "wildcard"])).select(
+            pl.col("pattern").str.strip_prefix("*."), "kind", "app_id", "source", "layer"
+        )
+        self.cidrs = [
+            (ipaddress.ip_network(p, strict=False), a, s, layer)
+            for a, k, p, s, layer, _ in rows
+            if k == "cidr"
+        ]
+        self.v4 = _v4_table(self.cidrs)
+        apps = list(catalog.apps.values())
+        self.apps = pl.DataFrame(
+            {
+                "app_id": [a.app_id for a in apps],
+                "app_name": [a.name for a in apps],
+                "app_category": [a.category for a in apps],
+                "app_tags": [list(a.tags) for a in apps],
+                "app_risk": [a.risk for a in apps],
+            },
+            schema={
+                "app_id": pl.String,
+                "app_name": pl.String,
+                "app_category": pl.String,
+                "app_tags": pl.List(pl.String),
+                "app_risk": pl.UInt8,
+            },
+        )
+        self.cache = pl.DataFrame(schema=_HOST_SCHEMA)
+
+    # ------------------------------------------------------------------ hosts
+
+    def resolve_hosts(self, hosts: pl.Series) -> pl.DataFrame:
+        """Match table for the distinct ``hosts`` (uses and fills the cache)."""
+        wanted = pl.DataFrame({"dst_host": hosts.cast(pl.String)}).drop_nulls().unique()
+        new = wanted.join(self.cache, on="dst_host", how="anti")
+        if new.height:
+            if self.cache.height + new.height > _CACHE_LIMIT:
+                self.cache = self.cache.clear()
+            self.cache = pl.concat([self.cache, self._match_hosts(new["dst_host"])])
+        return wanted.join(self.cache, on="dst_host", how="left")
+
+    def _match_hosts(self, hosts: pl.Series) -> pl.DataFrame:
+        psl = _psl()
+        is_ip = hosts.str.contains(_IPV4_RE) | hosts.str.contains(":", literal=True)
+        domains = [
+            None if ip else psl.privatesuffix(h)
+            for h, ip in zip(hosts.to_list(), is_ip.to_list(), strict=True)
+        ]
+        base = pl.DataFrame(
+            {"dst_host": hosts, "dst_domain": pl.Series(domains, dtype=pl.String), "is_ip": is_ip}
+        )
+        exact = base.join(self.host_rules, left_on="dst_host", right_on="pattern", how="inner").select(
+            "dst_host", "app_id", "source", "layer",
+            pl.lit("host").alias("rule_kind"), pl.col("dst_host").alias("rule_pattern"),
+            pl.lit(0, pl.Int64).alias("start"),
+        )  # fmt: skip
+        names = base.filter(~pl.col("is_ip")).select(
+            "dst_host", parts=pl.col("dst_host").str.split(".")
+        )
+        suffixes = (
+            names.with_columns(start=pl.int_ranges(0, pl.col("parts").list.len()))
+            .explode("start")
+            .with_columns(suffix=pl.col("parts").list.slice(pl.col("start")).list.join("."))
+        )
+        by_suffix = (
+            suffixes.join(self.suffix_rules, left_on="suffix", right_on="pattern", how="inner")
+            .filter((pl.col("kind") == "domain") | (pl.col("start") >= 1))
+            .select(
+                "dst_host",
+                "app_id",
+                "source",
+                "layer",
+                pl.col("kind").alias("rule_kind"),
+                pl.when(pl.col("kind") == "wildcard")
+                .then("*." + pl.col("suffix"))
+                .otherwise("suffix")
+                .alias("rule_pattern"),
+                (pl.col("start") + 1).cast(pl.Int64).alias("start"),
+            )
+        )
+        best = (
+            pl.concat([exact, by_suffix])
+            .sort(
+                ["dst_host", "start", "layer", "rule_kind"], descending=[False, False, True, True]
+            )
+            .unique("dst_host", keep="first")
+            .with_columns(
+                match_type=pl.when(pl.col("start") == 0)
+                .then(pl.lit("host"))
+                .otherwise(pl.lit("domain"))
+            )
+        )
+        return base.join(best, on="dst_host", how="left").select(
+            "dst_host", "dst_domain", "app_id", "match_type", "rule_kind", "rule_pattern",
+            pl.col("source").alias("rule_source"),
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ IPs
+
+    def resolve_ips(self, ips: pl.Series) -> pl.DataFrame:
+        """Match table ``ip -> app_id, rule_pattern, rule_source`` for the distinct ``ips``."""
+        ips = pl.DataFrame({"ip": ips.cast(pl.String)}).drop_nulls().unique()["ip"]
+        empty = pl.DataFrame(
+            schema={
+                "ip": pl.String,
+                "app_id": pl.String,
+                "rule_pattern": pl.String,
+                "rule_source": pl.String,
+            }
+        )
+        if not self.cidrs or ips.is_empty():
+            return empty
+        v4 = ips.filter(ips.str.contains(_IPV4_RE))
+        parts = [self._match_v4(v4)] if self.v4.height else []
+        v6_nets = [c for c in self.cidrs if c[0].version == 6]
+        if v6_nets:
+            parts.append(_match_v6(ips.filter(ips.str.contains(":", literal=True)), v6_nets))
+        return pl.concat([empty, *parts])
+
+    def _match_v4(self, ips: pl.Series) -> pl.DataFrame:
+        octets = ips.str.split(".").list.to_struct(fields=["a", "b", "c", "d"]).struct.unnest()
+        value = octets.select(
+            (pl.col("a").cast(pl.Int64) * 16777216 + pl.col("b").cast(pl.Int64) * 65536
+             + pl.col("c").cast(pl.Int64) * 256 + pl.col("d").cast(pl.Int64)).alias("value")
+        )["value"]  # fmt: skip
+        frame = pl.DataFrame({"ip": ips, "value": value})
+        lens = self.v4.select(pl.col("prefix").unique())
+        cand = frame.join(lens, how="cross").with_columns(
+            network=(pl.col("value") // (2 ** (32 - pl.col("prefix"))))
+            * (2 ** (32 - pl.col("prefix")))
+        )
+        hit = cand.join(self.v4, on=["prefix", "network"], how="inner")
+        return (
+            hit.sort(["ip", "prefix", "layer"], descending=[False, True, True])
+            .unique("ip", keep="first")
+            .select("ip", "app_id", "rule_pattern", "rule_source")
+        )
+
+
+def _v4_table(
+    cidrs: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, str, int]],
+) -> pl.DataFrame:
+    rows = [
+        (n.prefixlen, int(n.network_address), a, str(n), s, layer)
+        for n, a, s, layer in cidrs
+        if n.version == 4
+    ]
+    return pl.DataFrame(
+        rows,
+        schema={
+            "prefix": pl.Int64,
+            "network": pl.Int64,
+            "app_id": pl.String,
+            "rule_pattern": pl.String,
+            "rule_source": pl.String,
+            "layer": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+def _match_v6(
+    ips: pl.Series,
+    nets: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, str, int]],
+) -> pl.DataFrame:
+    """Per distinct IPv6 address: the longest matching network (few addresses, few nets)."""
+    ordered = sorted(nets, key=lambda t: (-t[0].prefixlen, -t[3]))
+    rows = []
+    for text in ips.to_list():
+        try:
+            addr = ipaddress.ip_address(text)
+        except ValueError:
+            continue
+        for net, app_id, source, _ in ordered:
+            if addr.version == 6 and addr in net:
+                rows.append((text, app_id, str(net), source))
+                break
+    return pl.DataFrame(rows, schema=["ip", "app_id", "rule_pattern", "rule_source"], orient="row")
+
+
+def _matcher(catalog: Catalog) -> Matcher:
+    if catalog._matcher is None:
+        catalog._matcher = Matcher(catalog)
+    matcher: Matcher = catalog._matcher
+    return matcher
+
+
+# --------------------------------------------------------------------------- public API
+
+
+@overload
+def enrich(records: pl.DataFrame, catalog: Catalog) -> pl.DataFrame: ...
+@overload
+def enrich(records: pl.LazyFrame, catalog: Catalog) -> pl.LazyFrame: ...
+def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFrame | pl.LazyFrame:
+    """Fill ``dst_domain`` and the app columns of ``records`` from ``catalog``.
+
+    Row order and all other columns are kept. ``match_type`` is ``host`` (exact host rule),
+    ``domain`` (domain or wildcard rule on a suffix), ``ip`` (CIDR rule) or null. An existing
+    non-null ``dst_domain`` is kept. A LazyFrame stays lazy, but its distinct hosts and IPs are
+    collected first (one extra scan of its source).
+
+    Parameters
+    ----------
+    records
+        Frame with ``dst_host`` and/or ``dst_ip`` (missing ones count as null).
+    catalog
+        From :func:`shadowlens.enrich.catalog.load_catalog`.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from shadowlens.enrich.catalog import load_catalog
+    >>> enrich(pl.DataFrame({"dst_host": ["mail.google.com"]}), load_catalog())["app_id"].to_list()
+    ['google']
+    """
+    lf = records.lazy()
+    names = lf.collect_schema().names()
+    host = pl.col("dst_host") if "dst_host" in names else pl.lit(None, pl.String)
+    ip = pl.col("dst_ip") if "dst_ip" in names else pl.lit(None, pl.String)
+    ip_literal = pl.when(host.str.contains(_IPV4_RE) | host.str.contains(":", literal=True)).then(
+        host
+    )
+    keys = lf.select(
+        host.cast(pl.String).alias("__h"), pl.coalesce(ip, ip_literal).cast(pl.String).alias("__ip")
+    )
+    distinct_hosts, distinct_ips = pl.collect_all(
+        [keys.select(pl.col("__h").unique()), keys.select(pl.col("__ip").unique())]
+    )
+    matcher = _matcher(catalog)
+    host_table = matcher.resolve_hosts(distinct_hosts["__h"]).select(
+        pl.col("dst_host").alias("__h"),
+        pl.col("dst_domain").alias("__dom"),
+        pl.col("app_id").alias("__hid"),
+        pl.col("match_type").alias("__hmt"),
+    )
+    ip_table = matcher.resolve_ips(distinct_ips["__ip"]).select(
+        pl.col("ip").alias("__ip"), pl.col("app_id").alias("__iid")
+    )
+    existing_domain = pl.col("dst_domain") if "dst_domain" in names else pl.lit(None, pl.String)
+    app_id = pl.coalesce("__hid", "__iid")
+    joined = (
+        lf.with_columns(
+            host.cast(pl.String).alias("__h"),
+            pl.coalesce(ip, ip_literal).cast(pl.String).alias("__ip"),
+        )
+        .join(host_table.lazy(), on="__h", how="left", maintain_order="left")
+        .join(ip_table.lazy(), on="__ip", how="left", maintain_order="left")
+        .with_columns(
+            dst_domain=pl.coalesce(existing_domain.cast(pl.String), "__dom"),
+            app_id=app_id,
+            match_type=pl.when(pl.col("__hid").is_not_null())
+            .then("__hmt")
+            .when(pl.col("__iid").is_not_null())
+            .then(pl.lit("ip")),
+        )
+        .drop(["app_name", "app_category", "app_tags", "app_risk"], strict=False)
+        .join(matcher.apps.lazy(), on="app_id", how="left", maintain_order="left")
+    )
+    order = names + [c for c in _ENRICH_COLUMNS if c not in names]
+    out = joined.select(order)
+    return out.collect() if isinstance(records, pl.DataFrame) else out
+
+
+def explain(query: str, catalog: Catalog) -> Explanation:
+    """How ``query`` (a host name or an IP) matches the catalog, with the rule that won.
+
+    Examples
+    --------
+    >>> from shadowlens.enrich.catalog import load_catalog
+    >>> e = explain("files.slack.com", load_catalog())
+    >>> e.app_id, e.rule_kind, e.rule_pattern
+    ('slack', 'domain', 'slack.com')
+    """
+    text = query.strip().lower().rstrip(".")
+    matcher = _matcher(catalog)
+    row = matcher.resolve_hosts(pl.Series([text])).row(0, named=True)
+    if row["app_id"] is None:
+        hit = matcher.resolve_ips(pl.Series([text]))
+        if hit.height:
+            r = hit.row(0, named=True)
+            return Explanation(
+                text,
+                row["dst_domain"],
+                r["app_id"],
+                "ip",
+                "cidr",
+                r["rule_pattern"],
+                r["rule_source"],
+            )
+    return Explanation(
+        text, row["dst_domain"], row["app_id"], row["match_type"],
+        row["rule_kind"], row["rule_pattern"], row["rule_source"],
+    )  # fmt: skip
