@@ -142,6 +142,96 @@ def parse(
     print_summary(summary, out_dir)
 
 
+CatalogOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--catalog",
+        help="User catalog file (TOML/CSV) overlaid on the starter catalog (repeatable).",
+    ),
+]
+AnonOpt = Annotated[
+    bool, typer.Option("--anonymize-users", help="Replace user names by keyed tokens.")
+]
+KeyOpt = Annotated[
+    Path | None, typer.Option("--key-file", help="Secret key file for --anonymize-users.")
+]
+
+
+@app.command()
+def run(
+    inputs: InputsArg,
+    out_dir: OutOpt = Path("out"),
+    format: FormatOpt = None,
+    tz: TzOpt = "UTC",
+    engine: EngineOpt = "auto",
+    year: YearOpt = None,
+    option: OptionOpt = None,
+    catalog: CatalogOpt = None,
+    anonymize_users: AnonOpt = False,
+    key_file: KeyOpt = None,
+    chunk_mb: ChunkOpt = 16,
+    progress: ProgressOpt = None,
+) -> None:
+    """The main job: parse + enrich + records, quarantine, summary and report (HTML + JSON)."""
+    from shadowlens.engine.job import JobConfig, run_job
+
+    if anonymize_users and key_file is None:
+        msg = "--anonymize-users needs --key-file (a file holding a secret of at least 16 bytes)"
+        raise ConfigError(msg)
+    summary = run_job(
+        JobConfig(
+            inputs=inputs,
+            out_dir=out_dir,
+            format=format,
+            options=_options(tz, engine, year, option),
+            catalogs=catalog or [],
+            key_file=key_file if anonymize_users else None,
+            chunk_bytes=max(1, chunk_mb) * 1024 * 1024,
+            progress=sys.stderr.isatty() if progress is None else progress,
+            plugins=_plugins(),
+        )
+    )
+    print_summary(summary, out_dir)
+    err.print(f"report: {out_dir / 'report.html'}")
+
+
+@app.command()
+def report(
+    out_dir: Annotated[Path, typer.Argument(help="A folder written by parse or run.")],
+) -> None:
+    """Rebuild report.html and report.json from out/records and out/quarantine."""
+    from shadowlens.outputs.report import write_report
+
+    if not (out_dir / "records").is_dir():
+        msg = f"{out_dir}: no records/ folder here; run 'shadowlens run' first"
+        raise ConfigError(msg)
+    json_path, html_path = write_report(out_dir)
+    err.print(f"wrote {json_path} and {html_path}")
+
+
+@app.command()
+def demo(out_dir: OutOpt = Path("out"), progress: ProgressOpt = None) -> None:
+    """Run the main job on the sample logs shipped with shadowlens."""
+    from importlib.resources import files
+
+    from shadowlens.engine.job import JobConfig, run_job
+
+    samples = Path(str(files("shadowlens") / "data" / "samples"))
+    if not samples.is_dir():
+        msg = f"sample logs not found at {samples}; reinstall shadowlens"
+        raise ConfigError(msg)
+    summary = run_job(
+        JobConfig(
+            inputs=[str(samples)],
+            out_dir=out_dir,
+            progress=sys.stderr.isatty() if progress is None else progress,
+            plugins=_plugins(),
+        )
+    )
+    print_summary(summary, out_dir)
+    err.print(f"open the report: {(out_dir / 'report.html').resolve()}")
+
+
 def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     """The short end-of-run account on stderr."""
     totals = summary["totals"]
@@ -185,6 +275,20 @@ def formats_show(name: Annotated[str, typer.Argument(help="Format name.")]) -> N
         return
     info = {"plugin": entry.plugin, **entry.cls.describe()}
     out.print_json(json.dumps(info))
+
+
+def _mount() -> None:
+    """Sub-command groups that live next to the code they drive."""
+    from shadowlens.enrich.commands import app as catalog_app
+    from shadowlens.enrich.commands import users_app
+    from shadowlens.outputs.upload_cmd import upload
+
+    app.add_typer(catalog_app, name="catalog")
+    app.add_typer(users_app, name="users")
+    app.command("upload")(upload)
+
+
+_mount()
 
 
 def main() -> None:
