@@ -129,10 +129,19 @@ def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     │ null ┆ 1   │
     └──────┴─────┘
     """
-    exprs = [
-        (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
-        for name, dtype in schema.items()
-    ]
+    exprs = []
+    for name, dtype in schema.items():
+        keys, values = f"{name}_keys", f"{name}_values"
+        if name not in frame.columns and keys in frame.columns and values in frame.columns:
+            # A map may also travel as two parallel string lists (cheaper to build).
+            exprs += [
+                pl.col(keys).cast(pl.List(pl.String())),
+                pl.col(values).cast(pl.List(pl.String())),
+            ]
+            continue
+        exprs.append(
+            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
+        )
     return frame.select(exprs)
 
 
@@ -141,6 +150,15 @@ def to_arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
     table = frame.to_arrow()
     columns = []
     for field in schema:
+        if pa.types.is_map(field.type) and f"{field.name}_keys" in table.column_names:
+            columns.append(
+                _lists_to_map(
+                    table.column(f"{field.name}_keys"),
+                    table.column(f"{field.name}_values"),
+                    field.type,
+                )
+            )
+            continue
         column = table.column(field.name)
         if pa.types.is_map(field.type):
             column = _list_of_structs_to_map(column, field.type)
@@ -168,3 +186,27 @@ def _list_of_structs_to_map(column: pa.ChunkedArray, map_type: pa.MapType) -> pa
             pa.MapArray.from_arrays(offsets, keys, items, type=map_type, mask=lists.is_null())
         )
     return pa.chunked_array(chunks, type=map_type)
+
+
+def _lists_to_map(
+    keys: pa.ChunkedArray, values: pa.ChunkedArray, map_type: pa.MapType
+) -> pa.ChunkedArray:
+    """A map column from parallel ``list<string>`` key and value columns of equal list lengths."""
+    keys = keys.combine_chunks()
+    values = values.combine_chunks()
+    if not pa.types.is_large_list(keys.type):
+        keys = keys.cast(pa.large_list(keys.type.value_type))
+        values = values.cast(pa.large_list(values.type.value_type))
+    offsets = keys.offsets.cast(pa.int32())
+    flat_keys = keys.values.cast(pa.string())
+    flat_values = values.values.cast(pa.string())
+    if len(flat_keys) != len(flat_values):
+        msg = "map keys and values lists differ in length"
+        raise ValueError(msg)
+    return pa.chunked_array(
+        [
+            pa.MapArray.from_arrays(
+                offsets, flat_keys, flat_values, type=map_type, mask=keys.is_null()
+            )
+        ]
+    )

@@ -223,7 +223,7 @@ def _process(
         records = records.clear()
     quarantine = pl.concat([quarantine.cast(QUARANTINE_ROWS_SCHEMA), *extra_quarantine])
 
-    if chunk.bad_utf8.len() and records.height and "extras" in records.columns:
+    if chunk.bad_utf8.len() and records.height:
         records = _flag_lossy(records, chunk.bad_utf8)
 
     lost = chunk.total - chunk.blank - records.height - quarantine.height - directives
@@ -268,17 +268,33 @@ def _quarantine_from_records(
 
 
 def _flag_lossy(records: pl.DataFrame, bad_lines: pl.Series) -> pl.DataFrame:
-    flag = pl.lit([{"key": "shadowlens.lossy_utf8", "value": "true"}]).cast(
-        RECORD_POLARS_SCHEMA["extras"]
+    """Add ``shadowlens.lossy_utf8=true`` to the extras of records decoded lossily."""
+    hit = pl.col("source_line").is_in(bad_lines.implode())
+    if "extras_keys" in records.columns:
+        empty = pl.lit([], pl.List(pl.String()))
+        return records.with_columns(
+            extras_keys=pl.when(hit)
+            .then(
+                pl.concat_list(
+                    pl.col("extras_keys").fill_null(empty), pl.lit("shadowlens.lossy_utf8")
+                )
+            )
+            .otherwise(pl.col("extras_keys")),
+            extras_values=pl.when(hit)
+            .then(pl.concat_list(pl.col("extras_values").fill_null(empty), pl.lit("true")))
+            .otherwise(pl.col("extras_values")),
+        )
+    dtype = RECORD_POLARS_SCHEMA["extras"]
+    flag = pl.lit([{"key": "shadowlens.lossy_utf8", "value": "true"}]).cast(dtype)
+    current = (
+        pl.col("extras").fill_null(pl.lit([]).cast(dtype))
+        if "extras" in records.columns
+        else pl.lit([]).cast(dtype)
     )
     return records.with_columns(
-        extras=pl.when(pl.col("source_line").is_in(bad_lines.implode()))
-        .then(
-            pl.concat_list(
-                pl.col("extras").fill_null(pl.lit([]).cast(RECORD_POLARS_SCHEMA["extras"])), flag
-            )
-        )
-        .otherwise(pl.col("extras"))
+        extras=pl.when(hit)
+        .then(pl.concat_list(current, flag))
+        .otherwise(current if "extras" in records.columns else None)
     )
 
 
