@@ -108,6 +108,7 @@ OptionOpt = Annotated[
     list[str] | None, typer.Option("--option", help="Format option KEY=VALUE (repeatable).")
 ]
 ChunkOpt = Annotated[int, typer.Option("--chunk-mb", help="Chunk size in MiB (memory per worker).")]
+WorkersOpt = Annotated[int, typer.Option("--workers", "-j", help="Chunks parsed concurrently.")]
 ProgressOpt = Annotated[
     bool | None,
     typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
@@ -124,6 +125,7 @@ def parse(
     year: YearOpt = None,
     option: OptionOpt = None,
     chunk_mb: ChunkOpt = 16,
+    workers: WorkersOpt = 1,
     progress: ProgressOpt = None,
 ) -> None:
     """Parse logs into out/records (Parquet), out/quarantine and out/summary.json."""
@@ -137,6 +139,7 @@ def parse(
         chunk_bytes=max(1, chunk_mb) * 1024 * 1024,
         progress=sys.stderr.isatty() if progress is None else progress,
         plugins=_plugins(),
+        workers=workers,
     )
     summary = run_parse(config)
     print_summary(summary, out_dir)
@@ -170,6 +173,7 @@ def run(
     anonymize_users: AnonOpt = False,
     key_file: KeyOpt = None,
     chunk_mb: ChunkOpt = 16,
+    workers: WorkersOpt = 1,
     progress: ProgressOpt = None,
 ) -> None:
     """The main job: parse + enrich + records, quarantine, summary and report (HTML + JSON)."""
@@ -189,6 +193,7 @@ def run(
             chunk_bytes=max(1, chunk_mb) * 1024 * 1024,
             progress=sys.stderr.isatty() if progress is None else progress,
             plugins=_plugins(),
+            workers=workers,
         )
     )
     print_summary(summary, out_dir)

@@ -40,6 +40,7 @@ class JobConfig:
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
     progress: bool = False
     plugins: Plugins | None = None
+    workers: int = 1
 
 
 def run_job(config: JobConfig) -> dict[str, Any]:
@@ -65,6 +66,7 @@ def run_job(config: JobConfig) -> dict[str, Any]:
             progress=config.progress,
             plugins=config.plugins,
             transform=transform,
+            workers=config.workers,
             summary_extra={
                 "catalog_version": catalog.version,
                 "catalog_apps": len(catalog.apps),

@@ -9,13 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -35,7 +38,7 @@ from shadowlens.engine.lines import (
     iter_raw_chunks,
     to_line_chunk,
 )
-from shadowlens.engine.sources import Source, discover
+from shadowlens.engine.sources import discover
 from shadowlens.engine.writer import DatasetWriter
 from shadowlens.errors import ErrorCode, PluginError
 from shadowlens.parsers.base import QUARANTINE_ROWS_SCHEMA, LogFormat, ParseOptions
@@ -70,6 +73,8 @@ class RunConfig:
     transform
         Optional per-batch step on canonical records before they are written
         (enrichment plugs in here).
+    workers
+        Threads parsing chunks of a file concurrently (default 1: polars already uses every core inside one chunk).
     """
 
     inputs: Sequence[str]
@@ -81,10 +86,16 @@ class RunConfig:
     plugins: Plugins | None = None
     transform: Transform | None = None
     summary_extra: dict[str, Any] = field(default_factory=dict)
+    workers: int = 1
 
 
 def run_parse(config: RunConfig) -> dict[str, Any]:
-    """Parse every input into ``config.out_dir``; return the summary (also written as JSON)."""
+    """Parse every input into ``config.out_dir``; return the summary (also written as JSON).
+
+    Chunks of a file are parsed by ``config.workers`` threads (polars releases the
+    GIL) and committed in file order, so outputs are deterministic. Formats with
+    per-file state (``new_state()`` not None) parse their chunks one at a time.
+    """
     plugins = config.plugins or get_plugins()
     formats = plugins.formats()
     if config.format is not None:
@@ -97,27 +108,42 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
     instances: dict[str, LogFormat] = {}
     files: dict[str, FileStats] = {}
     started = dt.datetime.now(dt.UTC)
-    progress = _progress(config.progress, sum(s.size for s in sources))
-    with progress as bar:
-        task = bar.add_task("parsing", total=sum(s.size for s in sources)) if bar else None
+    total_size = sum(s.size for s in sources)
+    workers = max(1, config.workers)
+    with _progress(config.progress) as bar, ThreadPoolExecutor(workers) as pool:
+        task = bar.add_task("parsing", total=total_size) if bar is not None else None
+        done = 0
         for source in sources:
             if bar is not None and task is not None:
                 bar.update(task, description=_short(source.name))
-            stats = FileStats()
-            files[source.name] = stats
-            done_before = bar.tasks[0].completed if bar is not None else 0
+            stats = files[source.name] = FileStats()
+            fmt: LogFormat | None = None
+            state: Any = None
+            detected = False
+            pending: deque[Future[Outcome]] = deque()
             with source.open() as opened:
                 for chunk, position in _chunks(opened, config.chunk_bytes):
-                    if stats.lines == 0 and stats.format is None:
+                    if not detected and chunk.lines.height:
+                        detected = True
                         stats.format = config.format or _detect(chunk, formats)
                         fmt, state = _format_for(stats.format, instances, plugins, config.options)
-                    _process(
-                        chunk, source, fmt, state, stats, config, records_writer, quarantine_writer
-                    )
+                    job = pool.submit(_work, chunk, source.name, fmt, state, config.transform)
+                    pending.append(job)
+                    # Stateful formats must see chunk n before chunk n+1.
+                    limit = 0 if state is not None else workers
+                    while len(pending) > limit:
+                        _commit(
+                            pending.popleft().result(), stats, records_writer, quarantine_writer
+                        )
                     if bar is not None and task is not None:
-                        bar.update(task, completed=done_before + position)
+                        bar.update(task, completed=done + position)
+                while pending:
+                    _commit(pending.popleft().result(), stats, records_writer, quarantine_writer)
+            if not detected:
+                stats.format = config.format
+            done += source.size
             if bar is not None and task is not None:
-                bar.update(task, completed=done_before + source.size)
+                bar.update(task, completed=done)
     records_writer.close()
     quarantine_writer.close()
     summary = {
@@ -128,6 +154,7 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
             "format": config.format,
             "tz": config.options.tz,
             "engine": config.options.engine,
+            "workers": workers,
         },
         **config.summary_extra,
         "totals": totals(files),
@@ -159,22 +186,31 @@ def _format_for(
     return fmt, fmt.new_state()
 
 
-def _process(
+@dataclass
+class Outcome:
+    """One parsed chunk, ready to be written; counts for the accounting."""
+
+    records: pa.Table
+    quarantine: pa.Table
+    lines: int
+    blank: int
+    directives: int
+    nbytes: int
+    reference_parsed: int
+    lossy_utf8: int
+    seconds: dict[str, float]
+
+
+def _work(
     chunk: LineChunk,
-    source: Source,
+    source_name: str,
     fmt: LogFormat | None,
     state: Any,
-    stats: FileStats,
-    config: RunConfig,
-    records_writer: DatasetWriter,
-    quarantine_writer: DatasetWriter,
-) -> None:
+    transform: Transform | None,
+) -> Outcome:
+    """Parse one chunk into Arrow tables (runs on a worker thread; touches no shared state)."""
     t0 = time.perf_counter()
     lines = chunk.lines
-    stats.lines += chunk.total
-    stats.blank += chunk.blank
-    stats.bytes += chunk.nbytes
-    stats.lossy_utf8 += chunk.bad_utf8.len()
     extra_quarantine = []
     if chunk.too_long.len():
         long_mask = lines["source_line"].is_in(chunk.too_long.implode())
@@ -186,6 +222,7 @@ def _process(
             )
         )
         lines = lines.filter(~long_mask)
+    fallback = 0
     if fmt is None:
         extra_quarantine.append(
             _quarantine_rows(
@@ -200,9 +237,8 @@ def _process(
     else:
         result = fmt.parse(lines, state)
         records, quarantine, directives = result.records, result.quarantine, result.directives
-        stats.reference_parsed += result.fallback
+        fallback = result.fallback
     t1 = time.perf_counter()
-    stats.seconds["parse"] += t1 - t0
 
     # Safety net: event_time is required by the schema.
     if "event_time" in records.columns:
@@ -214,7 +250,7 @@ def _process(
                 )
             )
             records = records.filter(pl.col("event_time").is_not_null())
-    else:
+    elif records.height:
         extra_quarantine.append(
             _quarantine_from_records(
                 records, lines, ErrorCode.NO_TIMESTAMP, "no usable event time in the line"
@@ -229,25 +265,55 @@ def _process(
     lost = chunk.total - chunk.blank - records.height - quarantine.height - directives
     if lost:
         plugin = fmt.name if fmt else "none"
-        msg = f"format {plugin!r} lost {lost} line(s) of {source.name} in a chunk starting at line {chunk.lines['source_line'].min()!s}"
+        first = chunk.lines["source_line"].min()
+        msg = f"format {plugin!r} lost {lost} line(s) of {source_name} in a chunk starting at line {first!s}"
         raise PluginError(msg, plugin=plugin)
-    stats.records += records.height
-    stats.quarantined += quarantine.height
-    stats.directives += directives
 
     name = fmt.name if fmt else None
-    records = records.with_columns(source_file=pl.lit(source.name), log_format=pl.lit(name))
-    if config.transform is not None and records.height:
+    records = records.with_columns(source_file=pl.lit(source_name), log_format=pl.lit(name))
+    seconds = {"parse": t1 - t0}
+    if transform is not None and records.height:
         t2 = time.perf_counter()
-        records = config.transform(records)
-        stats.seconds["enrich"] += time.perf_counter() - t2
+        records = transform(records)
+        seconds["enrich"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    records_writer.write(to_arrow(conform(records, RECORD_POLARS_SCHEMA), RECORD_SCHEMA))
-    quarantine = quarantine.with_columns(source_file=pl.lit(source.name), log_format=pl.lit(name))
-    quarantine_writer.write(
-        to_arrow(conform(quarantine, QUARANTINE_POLARS_SCHEMA), QUARANTINE_SCHEMA)
+    quarantine = quarantine.with_columns(source_file=pl.lit(source_name), log_format=pl.lit(name))
+    outcome = Outcome(
+        records=to_arrow(conform(records, RECORD_POLARS_SCHEMA), RECORD_SCHEMA),
+        quarantine=to_arrow(conform(quarantine, QUARANTINE_POLARS_SCHEMA), QUARANTINE_SCHEMA),
+        lines=chunk.total,
+        blank=chunk.blank,
+        directives=directives,
+        nbytes=chunk.nbytes,
+        reference_parsed=fallback,
+        lossy_utf8=chunk.bad_utf8.len(),
+        seconds=seconds,
     )
-    stats.seconds["write"] += time.perf_counter() - t3
+    seconds["convert"] = time.perf_counter() - t3
+    return outcome
+
+
+def _commit(
+    outcome: Outcome,
+    stats: FileStats,
+    records_writer: DatasetWriter,
+    quarantine_writer: DatasetWriter,
+) -> None:
+    """Write one chunk's tables and add its counts (main thread, in chunk order)."""
+    t0 = time.perf_counter()
+    records_writer.write(outcome.records)
+    quarantine_writer.write(outcome.quarantine)
+    stats.lines += outcome.lines
+    stats.blank += outcome.blank
+    stats.records += outcome.records.num_rows
+    stats.quarantined += outcome.quarantine.num_rows
+    stats.directives += outcome.directives
+    stats.bytes += outcome.nbytes
+    stats.reference_parsed += outcome.reference_parsed
+    stats.lossy_utf8 += outcome.lossy_utf8
+    for stage, seconds in outcome.seconds.items():
+        stats.seconds[stage] += seconds
+    stats.seconds["write"] += time.perf_counter() - t0
 
 
 def _quarantine_rows(lines: pl.DataFrame, code: ErrorCode, message: str) -> pl.DataFrame:
@@ -298,7 +364,7 @@ def _flag_lossy(records: pl.DataFrame, bad_lines: pl.Series) -> pl.DataFrame:
     )
 
 
-def _progress(enabled: bool, total: int) -> AbstractContextManager[Progress | None]:
+def _progress(enabled: bool) -> AbstractContextManager[Progress | None]:
     if not enabled:
         return nullcontext(None)
     return Progress(
