@@ -286,9 +286,11 @@ def _mount() -> None:
     """Sub-command groups that live next to the code they drive."""
     from shadowlens.enrich.commands import app as catalog_app
     from shadowlens.enrich.commands import users_app
+    from shadowlens.outputs.blockscript_cmd import blockscript
     from shadowlens.outputs.upload_cmd import upload
 
     app.add_typer(catalog_app, name="catalog")
+    app.command("blockscript")(blockscript)
     app.add_typer(users_app, name="users")
     app.command("upload")(upload)
 
