@@ -43,6 +43,8 @@ from __future__ import annotations
 import csv
 import gzip
 import ipaddress
+
+import idna
 import itertools
 import json
 import re
@@ -347,7 +349,15 @@ def apply_overlay(catalog: Catalog, entries: Iterable[AppOverlay], layer: int = 
         src = e.origin.rsplit(":", 1)[0]
         for kind, pattern, origin in e.rules:
             rules.append(
-                Rule(current.app_id, kind, pattern.strip().lower(), src, "user", origin, layer)
+                Rule(
+                    current.app_id,
+                    kind,
+                    _canonical(kind, pattern.strip().lower()),
+                    src,
+                    "user",
+                    origin,
+                    layer,
+                )
             )
     return Catalog(apps, rules, catalog.version)
 
@@ -472,7 +482,20 @@ def _is_ip(text: str) -> bool:
 
 
 def _canonical(kind: str, pattern: str) -> str:
-    return str(ipaddress.ip_network(pattern, strict=False)) if kind == "cidr" else pattern
+    """CIDRs normalised; names lower-cased and IDNs turned into punycode, as proxies log them."""
+    if kind == "cidr":
+        try:
+            return str(ipaddress.ip_network(pattern, strict=False))
+        except ValueError:
+            return pattern  # left for validate() to report
+    prefix, name = (
+        ("*.", pattern[2:]) if kind == "wildcard" and pattern.startswith("*.") else ("", pattern)
+    )
+    try:
+        name = idna.encode(name.strip().rstrip("."), uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return pattern.strip().lower()  # left for validate() to report
+    return prefix + name
 
 
 # --------------------------------------------------------------------------- helpers
