@@ -43,8 +43,6 @@ from __future__ import annotations
 import csv
 import gzip
 import ipaddress
-
-import idna
 import itertools
 import json
 import re
@@ -54,6 +52,8 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import idna
 
 from shadowlens.errors import ConfigError
 
