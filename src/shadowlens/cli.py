@@ -217,17 +217,15 @@ def report(
 @app.command()
 def demo(out_dir: OutOpt = Path("out"), progress: ProgressOpt = None) -> None:
     """Run the main job on the sample logs shipped with shadowlens."""
-    from importlib.resources import files
+    from shadowlens.engine.job import JobConfig, run_job, sample_logs
 
-    from shadowlens.engine.job import JobConfig, run_job
-
-    samples = Path(str(files("shadowlens") / "data" / "samples"))
-    if not samples.is_dir():
-        msg = f"sample logs not found at {samples}; reinstall shadowlens"
+    inputs = sample_logs()
+    if not inputs:
+        msg = "the bundled sample logs are missing; reinstall shadowlens"
         raise ConfigError(msg)
     summary = run_job(
         JobConfig(
-            inputs=[str(samples)],
+            inputs=inputs,
             out_dir=out_dir,
             progress=sys.stderr.isatty() if progress is None else progress,
             plugins=_plugins(),

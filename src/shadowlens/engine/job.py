@@ -43,6 +43,14 @@ class JobConfig:
     workers: int = 1
 
 
+def sample_logs() -> list[str]:
+    """The synthetic sample logs shipped in the package (what ``shadowlens demo`` reads)."""
+    from importlib.resources import files
+
+    folder = Path(str(files("shadowlens") / "data" / "samples"))
+    return sorted(str(p) for p in folder.iterdir() if p.is_file() and p.suffix != ".md")
+
+
 def run_job(config: JobConfig) -> dict[str, Any]:
     """Run the whole pipeline into ``config.out_dir``; return the summary."""
     catalog = load_catalog(config.catalogs)
