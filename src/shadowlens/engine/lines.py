@@ -9,13 +9,17 @@ the affected lines are counted and flagged.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import lzma
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import zstandard
 
 from shadowlens.errors import InputError
 
@@ -28,11 +32,16 @@ _REPLACEMENT = "\ufffd"
 
 @dataclass
 class RawChunk:
-    """Whole lines of bytes, where they start in the file, and the first line's number."""
+    """Whole lines of bytes, where they start in the file, and the first line's number.
+
+    ``too_long`` marks a chunk holding only the first :data:`MAX_LINE_BYTES` of
+    one runaway line (the rest of that line was skipped, not kept in memory).
+    """
 
     data: bytes
     first_line: int
     first_offset: int
+    too_long: bool = False
 
 
 @dataclass
@@ -41,7 +50,7 @@ class LineChunk:
 
     ``lines`` follows :data:`shadowlens.parsers.base.LINES_SCHEMA` without the
     blank lines; ``bad_utf8`` lists the ``source_line`` numbers that needed
-    lossy decoding; ``too_long`` those cut at :data:`MAX_LINE_BYTES`.
+    lossy decoding; ``too_long`` those longer than :data:`MAX_LINE_BYTES`.
     """
 
     lines: pl.DataFrame
@@ -52,38 +61,94 @@ class LineChunk:
     too_long: pl.Series
 
 
-def iter_raw_chunks(stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[RawChunk]:
-    """Yield blocks of whole lines of about ``chunk_bytes`` each."""
-    pending = b""
+#: Errors a decompressing reader raises on corrupt or truncated data.
+_READ_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+    zstandard.ZstdError,
+    zipfile.BadZipFile,
+)
+
+
+def iter_raw_chunks(
+    stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES, *, name: str = "<stream>"
+) -> Iterator[RawChunk]:
+    """Yield blocks of whole lines of about ``chunk_bytes`` each.
+
+    A leading UTF-8 BOM is dropped (its bytes still count in the offsets). A line
+    longer than :data:`MAX_LINE_BYTES` is yielded alone, cut to that length and
+    marked ``too_long``; the rest of it is read and skipped.
+
+    Raises
+    ------
+    InputError
+        The stream cannot be read or decompressed; the message names ``name``.
+    """
     offset = 0
     line = 1
-    first = True
-    while True:
+    pending = b""
+
+    def read() -> bytes:
         try:
-            block = stream.read(chunk_bytes)
-        except (OSError, EOFError, ValueError) as exc:
-            msg = f"read failed after byte {offset + len(pending)} (line {line}): {exc}"
+            return stream.read(chunk_bytes)
+        except _READ_ERRORS as exc:
+            msg = (
+                f"{name}: cannot read past byte {offset + len(pending)} (after line {line - 1}): "
+                f"{exc or type(exc).__name__} (corrupt or truncated file?)"
+            )
             raise InputError(msg) from exc
-        if first:
-            first = False
-            if block.startswith(BOM):
-                block = block[len(BOM) :]
-                offset = len(BOM)
+
+    eof = False
+    while len(pending) < len(BOM):
+        block = read()
         if not block:
+            eof = True
+            break
+        pending += block
+    if pending.startswith(BOM):
+        pending = pending[len(BOM) :]
+        offset = len(BOM)
+    while True:
+        if not eof:
+            block = read()
+            if block:
+                pending += block
+            else:
+                eof = True
+        if eof:
             if pending:
                 yield RawChunk(pending, line, offset)
             return
-        data = pending + block
-        cut = data.rfind(b"\n") + 1
-        if cut == 0 and len(data) < MAX_LINE_BYTES:
-            pending = data
-            continue
+        cut = pending.rfind(b"\n") + 1
         if cut == 0:
-            cut = len(data)  # a runaway line: hand it over whole, it will be quarantined
-        piece, pending = data[:cut], data[cut:]
+            if len(pending) < MAX_LINE_BYTES:
+                continue
+            head, skipped, pending, eof = _skip_line(pending, read)
+            yield RawChunk(head, line, offset, too_long=True)
+            line += 1
+            offset += skipped
+            continue
+        piece, pending = pending[:cut], pending[cut:]
         yield RawChunk(piece, line, offset)
-        line += piece.count(b"\n") + (0 if piece.endswith(b"\n") else 1)
+        line += piece.count(b"\n")
         offset += len(piece)
+
+
+def _skip_line(pending: bytes, read: Callable[[], bytes]) -> tuple[bytes, int, bytes, bool]:
+    """Keep the head of a runaway line, read past its end: (head, bytes skipped, rest, eof)."""
+    head = pending[:MAX_LINE_BYTES]
+    skipped = len(pending)
+    while True:
+        block = read()
+        if not block:
+            return head, skipped, b"", True
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return head, skipped + newline + 1, block[newline + 1 :], False
+        skipped += len(block)
 
 
 def to_line_chunk(raw: RawChunk) -> LineChunk:
@@ -107,7 +172,7 @@ def to_line_chunk(raw: RawChunk) -> LineChunk:
     line = text.str.strip_suffix("\n").str.strip_suffix("\r")
     frame = pl.DataFrame([line.alias("line"), line_numbers, offsets])
     lengths = (ends - starts).astype(np.int64)
-    too_long = line_numbers.filter(pl.Series(lengths > MAX_LINE_BYTES))
+    too_long = line_numbers.filter(pl.Series((lengths > MAX_LINE_BYTES) | raw.too_long))
     blank_mask = line.str.strip_chars(" \t\r\n\x00\x0b\x0c").str.len_bytes() == 0
     blank = int(blank_mask.sum())
     bad = (
@@ -140,10 +205,23 @@ def _decode(data: bytes, ends: np.ndarray) -> tuple[pl.Series, pl.Series | None]
     fixed_ends = fixed_newlines if fixed.endswith(b"\n") else np.append(fixed_newlines, len(fixed))
     text = pl.Series(_binary_lines(fixed, fixed_ends).cast(pa.large_string()))
     original = pl.Series(array)
-    bad = text.str.contains(_REPLACEMENT, literal=True) & ~original.bin.contains(
-        _REPLACEMENT.encode()
-    )
+    replaced = text.str.contains(_REPLACEMENT, literal=True)
+    literal = original.bin.contains(_REPLACEMENT.encode())
+    bad = replaced & ~literal
+    # A line holding a real U+FFFD *and* invalid bytes: decide by a strict decode (rare).
+    ambiguous = (replaced & literal).arg_true()
+    if ambiguous.len():
+        flags = [not _is_utf8(v) for v in original.gather(ambiguous).to_list()]
+        bad = bad.scatter(ambiguous, flags)
     return text, bad
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _binary_lines(data: bytes, ends: np.ndarray) -> pa.Array:

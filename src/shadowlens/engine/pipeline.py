@@ -122,7 +122,7 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
             detected = False
             pending: deque[Future[Outcome]] = deque()
             with source.open() as opened:
-                for chunk, position in _chunks(opened, config.chunk_bytes):
+                for chunk, position in _chunks(opened, config.chunk_bytes, source.name):
                     if not detected and chunk.lines.height:
                         detected = True
                         stats.format = config.format or _detect(chunk, formats)
@@ -164,8 +164,8 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
     return summary
 
 
-def _chunks(opened: Any, chunk_bytes: int) -> Iterator[tuple[LineChunk, int]]:
-    for raw in iter_raw_chunks(opened.stream, chunk_bytes):
+def _chunks(opened: Any, chunk_bytes: int, name: str) -> Iterator[tuple[LineChunk, int]]:
+    for raw in iter_raw_chunks(opened.stream, chunk_bytes, name=name):
         yield to_line_chunk(raw), opened.position()
 
 

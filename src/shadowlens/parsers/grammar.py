@@ -129,7 +129,11 @@ class _Lowering:
 
     def node(self, node: Any, stack: tuple[str, ...]) -> str:
         if isinstance(node, Terminal):
-            return _atom(self.parser.get_terminal(node.name).pattern.to_regexp())
+            try:
+                return _atom(self.parser.get_terminal(node.name).pattern.to_regexp())
+            except KeyError as exc:
+                msg = f"terminal {node.name!r} is not used by the parser (is its rule reachable from the start rule?)"
+                raise GrammarError(msg) from exc
         if isinstance(node, NonTerminal):
             return self.rule(node.name, stack)
         if isinstance(node, Token):

@@ -77,7 +77,7 @@ class Plugins:
                     found[cls.name] = FormatEntry(
                         cls, plugin_name, dist[0] if dist else None, dist[1] if dist else None
                     )
-            self._formats = dict(sorted(found.items()))
+            self._formats = found  # registration order: built-ins first, then plugins
         return self._formats
 
     def format(self, name: str) -> type[LogFormat]:

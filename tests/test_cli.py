@@ -1,0 +1,221 @@
+"""The command line: errors name the file (and line), exit with the error's code, no traceback."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import lzma
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from shadowlens import cli
+
+CEF_LINE = "CEF:0|Acme|Proxy|1.0|100|allowed|3|rt=1700000000000 src=10.0.0.1 dhost=files.slack.com act=allow"
+
+
+def run(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    """Run ``shadowlens ARGS`` in-process through ``cli.main`` (the console script)."""
+    monkeypatch.setattr(sys, "argv", ["shadowlens", *args])
+    monkeypatch.delenv("SHADOWLENS_DEBUG", raising=False)
+    try:
+        cli.main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    else:
+        code = 0
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def sh(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    return lambda *args: run(list(args), capsys, monkeypatch)
+
+
+@pytest.fixture
+def cef_file(tmp_path: Path) -> Path:
+    path = tmp_path / "proxy.log"
+    path.write_text(CEF_LINE + "\nnot cef at all\n", encoding="utf-8")
+    return path
+
+
+def assert_clean_error(err: str, *needles: str) -> None:
+    assert "Traceback" not in err
+    assert err.startswith("error: "), err
+    assert len(err.strip().splitlines()) <= 2, err
+    for needle in needles:
+        assert needle in err, (needle, err)
+
+
+def test_missing_file(sh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "nope.log"
+    code, _out, err = sh("parse", str(missing), "-o", str(tmp_path / "out"))
+    assert code == 3
+    assert_clean_error(err, str(missing), "no such file")
+
+
+def test_unreadable_zip(sh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "logs.zip"
+    bad.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 20)
+    code, _out, err = sh("parse", str(bad), "-o", str(tmp_path / "out"))
+    assert code == 3
+    assert_clean_error(err, str(bad), "zip")
+
+
+def test_truncated_gzip_names_file_and_line(sh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = gzip.compress(b"".join(b"%s\n" % CEF_LINE.encode() for _ in range(2000)))
+    bad = tmp_path / "cut.log.gz"
+    bad.write_bytes(data[: len(data) // 2])
+    code, _out, err = sh("parse", str(bad), "--format", "cef", "-o", str(tmp_path / "out"))
+    assert code == 3
+    assert_clean_error(err, str(bad), "line ")
+
+
+def test_corrupt_xz_is_an_input_error(sh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = bytearray(lzma.compress(CEF_LINE.encode() * 100))
+    data[40:80] = b"\x00" * 40
+    bad = tmp_path / "broken.log.xz"
+    bad.write_bytes(bytes(data))
+    code, _out, err = sh("parse", str(bad), "--format", "cef", "-o", str(tmp_path / "out"))
+    assert_clean_error(err, str(bad))
+    assert code == 3
+
+
+def test_unknown_format(sh, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = sh("parse", str(cef_file), "--format", "nope", "-o", str(tmp_path / "o"))
+    assert code == 2
+    assert_clean_error(err, "unknown format 'nope'", "cef")
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_tz(sh, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = sh("parse", str(cef_file), "--tz", "Mars/Olympus", "-o", str(tmp_path / "o"))
+    assert code == 2
+    assert_clean_error(err, "'Mars/Olympus'", "IANA")
+
+
+@pytest.mark.parametrize(
+    ("options", "needles"),
+    [
+        (["--option", "novalue"], ["--option expects KEY=VALUE", "'novalue'"]),
+        (["--option", "=x"], ["--option expects KEY=VALUE"]),
+        (["--format", "cef", "--option", "colour=red"], ["format 'cef'", "colour"]),
+    ],
+)
+def test_bad_option(
+    sh, cef_file: Path, tmp_path: Path, options: list[str], needles: list[str]
+) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = sh("parse", str(cef_file), *options, "-o", str(tmp_path / "o"))
+    assert code == 2
+    assert_clean_error(err, *needles)
+
+
+def test_bad_engine(sh, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = sh("parse", str(cef_file), "--engine", "turbo", "-o", str(tmp_path / "o"))
+    assert code == 2
+    assert_clean_error(err, "'turbo'")
+
+
+def test_usage_error_has_no_traceback(sh) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = sh("parse")
+    assert code == 2
+    assert "Traceback" not in err
+    assert "inputs" in err.lower()
+
+
+def test_internal_error_has_no_traceback_unless_debug(
+    sh, cef_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    from shadowlens.engine import pipeline
+
+    def explode(config: object) -> None:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(pipeline, "run_parse", explode)
+    code, _out, err = sh("parse", str(cef_file), "-o", str(tmp_path / "o"))
+    assert code == 70
+    assert "internal error: RuntimeError: kaboom" in err
+    assert "--debug" in err
+    assert "Traceback" not in err
+    with pytest.raises(RuntimeError, match="kaboom"):
+        sh("--debug", "parse", str(cef_file), "-o", str(tmp_path / "o"))
+
+
+def test_formats_lists_formats_with_their_plugin(sh) -> None:  # type: ignore[no-untyped-def]
+    code, out, _err = sh("formats")
+    assert code == 0
+    row = next(line for line in out.splitlines() if " cef " in line)
+    assert "shadowlens.parsers" in row
+    assert "built-in" in out
+
+
+def test_formats_show(sh) -> None:  # type: ignore[no-untyped-def]
+    code, out, _err = sh("formats", "show", "cef")
+    assert code == 0
+    info = json.loads(out)
+    assert (info["name"], info["plugin"]) == ("cef", "shadowlens.parsers.cef")
+    assert info["grammar"].endswith("cef.lark")
+    assert info["fields"]
+    assert info["reference_only"]
+
+
+def test_formats_show_unknown(sh) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = sh("formats", "show", "nope")
+    assert code == 2
+    assert_clean_error(err, "unknown format 'nope'")
+
+
+def test_disable_plugin_option(sh) -> None:  # type: ignore[no-untyped-def]
+    code, out, _err = sh("--disable-plugin", "shadowlens.parsers.cef", "formats")
+    assert code == 0
+    assert " cef " not in out
+
+
+def test_version(sh) -> None:  # type: ignore[no-untyped-def]
+    code, out, _err = sh("--version")
+    assert code == 0
+    assert out.startswith("shadowlens ")
+
+
+def test_parse_end_to_end_in_a_subprocess(tmp_path: Path) -> None:
+    """The real console entry (``python -m shadowlens``), with a zip holding two members."""
+    archive = tmp_path / "logs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.log", CEF_LINE + "\n\ngarbage line\n")
+        zf.writestr("b/c.log", CEF_LINE + "\n")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "shadowlens",
+            "parse",
+            str(archive),
+            "--format",
+            "cef",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["files"]) == {f"{archive}!/a.log", f"{archive}!/b/c.log"}
+    totals = summary["totals"]
+    assert (totals["lines"], totals["records"], totals["quarantined"], totals["blank"]) == (
+        4,
+        2,
+        1,
+        1,
+    )
+    assert "quarantined" in result.stderr
