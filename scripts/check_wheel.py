@@ -5,7 +5,11 @@ from __future__ import annotations
 import sys
 import zipfile
 
-REQUIRED_SUFFIXES = ("shadowlens/grammars/common.lark", "shadowlens/grammars/cef.lark", "shadowlens/py.typed")
+REQUIRED_SUFFIXES = (
+    "shadowlens/grammars/common.lark",
+    "shadowlens/grammars/cef.lark",
+    "shadowlens/py.typed",
+)
 
 
 def main(path: str) -> int:

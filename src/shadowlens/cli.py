@@ -285,10 +285,12 @@ def _mount() -> None:
     from shadowlens.enrich.commands import app as catalog_app
     from shadowlens.enrich.commands import users_app
     from shadowlens.outputs.blockscript_cmd import blockscript
+    from shadowlens.outputs.export_cmd import export
     from shadowlens.outputs.upload_cmd import upload
 
     app.add_typer(catalog_app, name="catalog")
     app.command("blockscript")(blockscript)
+    app.command("export")(export)
     app.add_typer(users_app, name="users")
     app.command("upload")(upload)
 

@@ -111,8 +111,11 @@ def iter_raw_chunks(
     if pending.startswith(BOM):
         pending = pending[len(BOM) :]
         offset = len(BOM)
+    fresh = bool(pending)  # the first block is already in hand: do not read another yet
     while True:
-        if not eof:
+        if fresh:
+            fresh = False
+        elif not eof:
             block = read()
             if block:
                 pending += block

@@ -11,7 +11,8 @@ Examples
 >>> _ = (d / "a.log.gz").write_bytes(gzip.compress(b"hello\\n"))
 >>> [s.name.endswith("a.log.gz") for s in discover([str(d)])]
 [True]
->>> discover([str(d)])[0].open().stream.read()
+>>> with discover([str(d)])[0].open() as opened:
+...     opened.stream.read()
 b'hello\\n'
 """
 

@@ -24,7 +24,7 @@ def tree_fields(tree: Tree[Any], names: Collection[str]) -> dict[str, Any]:
     --------
     >>> from lark import Lark
     >>> p = Lark('start: a "," b?\\na: /[a-z]+/\\nb: /[0-9]+/', parser="lalr")
-    >>> tree_fields(p.parse("x,"), {"a", "b"})
+    >>> tree_fields(p.parse("x,"), ("a", "b"))
     {'a': 'x', 'b': None}
     """
     found: dict[str, Any] = dict.fromkeys(names)

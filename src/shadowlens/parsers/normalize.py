@@ -38,6 +38,11 @@ _ALLOWED = (
     "tcp_mem_hit",
     "tcp_nc_miss",
     "tcp_client_refresh_miss",
+    # FortiGate traffic logs end allowed sessions with these; PAN-OS URL
+    # filtering and IPS "alert" log and let the traffic through.
+    "close",
+    "timeout",
+    "alert",
 )
 _BLOCKED = (
     "deny",
@@ -194,13 +199,14 @@ DEFAULT_LAYOUTS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S",
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M",
+    # Two-digit years first: chrono's %Y also reads "24" (as the year 24 AD).
+    "%b %d %y %H:%M:%S",
     "%b %d %Y %H:%M:%S%.f",
     "%b %d %Y %H:%M:%S",
     "%d %B %Y %H:%M:%S",
     "%d/%b/%Y:%H:%M:%S",
     "%d/%b/%Y %H:%M:%S",
     "%d-%b-%Y %H:%M:%S",
-    "%b %d %y %H:%M:%S",
 )
 #: Layouts without a year; the year is supplied (``ParseOptions.year`` or inferred).
 YEARLESS_LAYOUTS: tuple[str, ...] = ("%b %d %H:%M:%S%.f", "%b %d %H:%M:%S")
@@ -320,20 +326,20 @@ def parse_timestamp(
         )
     )
     if epoch:
+        # In microseconds, so the fraction is kept: `1616623591694.176` is .694176 s.
+        fraction = text.str.extract(r"\.([0-9]+)$", 1)
         millis = pl.when(text.str.contains(r"^[0-9]{13}(?:\.[0-9]+)?$")).then(
-            text.str.head(13).cast(pl.Int64, strict=False)
+            text.str.head(13).cast(pl.Int64, strict=False) * 1000
+            + fraction.str.head(3).str.pad_end(3, "0").cast(pl.Int64, strict=False).fill_null(0)
         )
         seconds = pl.when(text.str.contains(r"^[0-9]{9,10}(?:\.[0-9]+)?$")).then(
-            text.str.extract(r"^([0-9]{9,10})", 1).cast(pl.Int64, strict=False) * 1000
-            + text.str.extract(r"\.([0-9]{1,3})", 1)
-            .str.pad_end(3, "0")
-            .cast(pl.Int64, strict=False)
-            .fill_null(0)
+            text.str.extract(r"^([0-9]{9,10})", 1).cast(pl.Int64, strict=False) * 1_000_000
+            + fraction.str.head(6).str.pad_end(6, "0").cast(pl.Int64, strict=False).fill_null(0)
         )
         from_epoch = pl.from_epoch(
-            pl.coalesce(millis, seconds), time_unit="ms"
+            pl.coalesce(millis, seconds), time_unit="us"
         ).dt.replace_time_zone("UTC")
-        frame = frame.with_columns(from_epoch.dt.cast_time_unit("us").alias(p + "epoch"))
+        frame = frame.with_columns(from_epoch.alias(p + "epoch"))
         result = pl.coalesce(pl.col(p + "epoch"), aware)
         is_assumed = pl.col(p + "epoch").is_null() & offset.is_null()
     else:

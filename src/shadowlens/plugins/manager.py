@@ -27,7 +27,11 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "shadowlens"
 
 #: Built-in plugin modules, registered first and in this order.
-DEFAULT_PLUGINS: tuple[str, ...] = ("shadowlens.parsers.cef",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "shadowlens.parsers.cef",
+    "shadowlens.parsers.w3c",
+    "shadowlens.parsers.leef",
+)
 
 
 @dataclass(frozen=True)

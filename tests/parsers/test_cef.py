@@ -1,0 +1,429 @@
+"""CEF: golden files, byte direction, prefixes, timestamps, and the CLI on compressed inputs.
+
+Golden inputs are ``tests/parsers/golden/cef/*.log`` (``<name>.options.json``
+beside one sets its ParseOptions); the expected records and quarantine rows are
+the ``*.jsonl`` next to them. After a deliberate change, regenerate them with
+``SHADOWLENS_REGEN_GOLDEN=1 pytest tests/parsers/test_cef.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import bz2
+import datetime as dt
+import gzip
+import json
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+import pytest
+import zstandard
+
+from shadowlens.parsers.base import ParseOptions, ParseResult
+from shadowlens.parsers.cef import CefFormat
+from shadowlens.testing import assert_fast_matches_reference, check_format_contract, parse_lines
+
+GOLDEN = Path(__file__).parent / "golden" / "cef"
+GOLDEN_INPUTS = sorted(GOLDEN.glob("*.log"))
+REGENERATE = os.environ.get("SHADOWLENS_REGEN_GOLDEN") == "1"
+
+
+class GenericCef(CefFormat):
+    """Picks extension values by the generic route only (no learned key order)."""
+
+    max_templates: ClassVar[int] = 0
+
+
+def read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").split("\n")[:-1]
+
+
+def options_for(path: Path, **extra: Any) -> ParseOptions:
+    """Year 2024 (yearless times stay stable) plus the file's own options."""
+    settings: dict[str, Any] = {"year": 2024}
+    sidecar = path.with_suffix(".options.json")
+    if sidecar.exists():
+        settings.update(json.loads(sidecar.read_text(encoding="utf-8")))
+    return ParseOptions(**{**settings, **extra})
+
+
+def render(result: ParseResult) -> list[dict[str, Any]]:
+    """Records and quarantine rows as JSON-ready dicts in line order (nulls left out)."""
+    rows: list[dict[str, Any]] = []
+    for record in result.records.to_dicts():
+        row: dict[str, Any] = {"line": record.pop("source_line")}
+        record.pop("source_offset")
+        keys, values = record.pop("extras_keys"), record.pop("extras_values")
+        for key, value in record.items():
+            if value is not None:
+                row[key] = value.isoformat() if isinstance(value, dt.datetime) else value
+        row["extras"] = [[k, v] for k, v in zip(keys, values, strict=True)]
+        rows.append(row)
+    rows += [
+        {
+            "line": bad["source_line"],
+            "quarantined": bad["error_code"],
+            "message": bad["error_message"],
+        }
+        for bad in result.quarantine.to_dicts()
+    ]
+    return sorted(rows, key=lambda r: r["line"])
+
+
+def golden_rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def parse(lines: list[str], **options: Any) -> ParseResult:
+    return parse_lines(CefFormat, lines, options=ParseOptions(**{"year": 2024, **options}))
+
+
+def one(line: str, **options: Any) -> dict[str, Any]:
+    """The single record of ``line``, extras as a dict."""
+    result = parse([line], **options)
+    assert result.quarantine.height == 0, result.quarantine.to_dicts()
+    record = result.records.to_dicts()[0]
+    record["extras"] = dict(
+        zip(record.pop("extras_keys"), record.pop("extras_values"), strict=True)
+    )
+    return record
+
+
+# -- golden files ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", GOLDEN_INPUTS, ids=lambda p: p.stem)
+def test_golden(source: Path) -> None:
+    got = render(parse_lines(CefFormat, read_lines(source), options=options_for(source)))
+    expected = source.with_suffix(".jsonl")
+    if REGENERATE:
+        text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in got)
+        expected.write_text(text, encoding="utf-8")
+    assert expected.exists(), f"no golden for {source.name}: run with SHADOWLENS_REGEN_GOLDEN=1"
+    assert got == golden_rows(expected)
+
+
+@pytest.mark.parametrize("source", GOLDEN_INPUTS, ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    ("fmt", "engine"),
+    [(CefFormat, "reference"), (GenericCef, "auto")],
+    ids=["lark-reference", "generic-pick"],
+)
+def test_golden_same_by_every_route(source: Path, fmt: type[CefFormat], engine: str) -> None:
+    """Lark alone, and the generic value pick, give the very records of the fast path."""
+    lines = read_lines(source)
+    fast = render(parse_lines(CefFormat, lines, options=options_for(source)))
+    assert render(parse_lines(fmt, lines, options=options_for(source, engine=engine))) == fast
+
+
+@pytest.mark.parametrize("source", GOLDEN_INPUTS, ids=lambda p: p.stem)
+def test_golden_fast_path_agrees_with_lark(source: Path) -> None:
+    report = assert_fast_matches_reference(CefFormat, [x for x in read_lines(source) if x])
+    assert report.fallback == 0
+    assert report.agreed > 0
+
+
+def test_golden_chunking_does_not_matter() -> None:
+    lines = [
+        line for path in GOLDEN_INPUTS if path.stem != "tz_berlin" for line in read_lines(path)
+    ]
+    whole = parse_lines(CefFormat, lines, options=ParseOptions(year=2024))
+    chunked = parse_lines(CefFormat, lines, options=ParseOptions(year=2024), chunk_lines=3)
+    assert render(chunked) == render(whole)
+
+
+def test_contract() -> None:
+    sample = [line for path in GOLDEN_INPUTS for line in read_lines(path) if line]
+    check_format_contract(CefFormat, sample, options=ParseOptions(year=2024))
+
+
+def test_golden_covers_the_promised_cases() -> None:
+    """The golden corpus keeps the cases the format promises to handle (guards against pruning)."""
+    text = "\n".join(p.read_text(encoding="utf-8") for p in GOLDEN_INPUTS)
+    for needle in (
+        "CEF: 0|",
+        "\\|",
+        "\\\\",
+        "\\=",
+        "\\n",
+        "?id=foo&a=bar",
+        "cs1=",
+        "  dst=",
+        "needed   \n",
+        "cs1Label=",
+        "|Very-High|",
+        "rt=1462109351356",
+        "rt=Mar 03 10:11:12",
+        "<134>1 2024-",
+        "spt=70000",
+        "src=2001:db8::1",
+        "Check Point",
+        "PAN-OS",
+        "NSSWeblog",
+        "Fortigate",
+    ):
+        assert needle in text, needle
+
+
+# -- byte direction, typing, mapping ------------------------------------------------------
+
+
+def test_byte_direction() -> None:
+    """CEF `in` (bytesIn) is source->destination: bytes_up; `out` is bytes_down."""
+    rows = parse(read_lines(GOLDEN / "byte_direction.log")).records.sort("source_line")
+    upload, download = rows.row(0, named=True), rows.row(1, named=True)
+    assert (upload["bytes_up"], upload["bytes_down"]) == (1048576, 512)
+    assert (download["bytes_up"], download["bytes_down"]) == (300, 2097152)
+    assert upload["bytes_total"] == 1048576 + 512
+    assert rows["bytes_up"].to_list()[2:] == [7, None]
+    assert rows["bytes_down"].to_list()[2:] == [None, 9]
+
+
+def test_failed_typing_keeps_the_raw_value() -> None:
+    rec = one("CEF:0|V|P|1|c|n|5|rt=1700000000000 spt=70000 dpt=443 src=10.0.0.300 in=x")
+    assert (rec["src_port"], rec["dst_port"], rec["src_ip"], rec["bytes_up"]) == (
+        None,
+        443,
+        None,
+        None,
+    )
+    assert rec["extras"] == {"spt": "70000", "src": "10.0.0.300", "in": "x", "cef_version": "0"}
+
+
+def test_escapes_are_undone_per_part() -> None:
+    rec = one(
+        "CEF:0|V\\|x|P\\\\|1|c|n \\= n|5|rt=1700000000000 msg=a\\=b c\\\\d\\ne\\rf \\| g suser=D\\\\u"
+    )
+    assert (rec["observer_vendor"], rec["observer_product"], rec["event_name"]) == (
+        "V|x",
+        "P\\",
+        "n \\= n",
+    )
+    assert rec["extras"]["msg"] == "a=b c\\d\ne\rf \\| g"
+    assert rec["user_name"] == "D\\u"
+
+
+def test_last_duplicate_wins_and_earlier_ones_stay_in_extras() -> None:
+    record = parse(["CEF:0|V|P|1|c|n|5|rt=1700000000000 act=allow cs1=a act=block cs1=b"]).records
+    row = record.row(0, named=True)
+    assert (row["action"], row["action_raw"]) == ("blocked", "block")
+    assert list(zip(row["extras_keys"], row["extras_values"], strict=True)) == [
+        ("act", "allow"),
+        ("cs1", "a"),
+        ("cs1", "b"),
+        ("cef_version", "0"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("word", "level"),
+    [("Low", 3), ("Medium", 6), ("High", 8), ("Very-High", 10), ("very-high", 10), ("7", 7)],
+)
+def test_severity_words(word: str, level: int) -> None:
+    assert one(f"CEF:0|V|P|1|c|n|{word}|rt=1700000000000")["severity"] == level
+
+
+def test_action_words_of_vendors() -> None:
+    acts = ["Accept", "Drop", "allowed", "Blocked", "accept", "deny", "close", "alert", "weird"]
+    lines = [f"CEF:0|V|P|1|c|n|5|rt=1700000000000 act={a}" for a in acts]
+    got = parse(lines).records.sort("source_line")["action"].to_list()
+    assert got == [
+        "allowed",
+        "blocked",
+        "allowed",
+        "blocked",
+        "allowed",
+        "blocked",
+        "allowed",
+        "allowed",
+        "unknown",
+    ]
+
+
+# -- prefixes and times ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prefix", "fields"),
+    [
+        ("<13>Jan  5 10:00:00 fw1 ", {"syslog_pri": "<13>", "syslog_host": "fw1"}),
+        ("Jan  5 10:00:00 fw1 app[12]: ", {"syslog_host": "fw1", "syslog_tag": "app[12]:"}),
+        ("<134>1 2024-01-05T10:00:00Z fw1 ", {"syslog_pri": "<134>", "syslog_host": "fw1"}),
+        ("<14>", {"syslog_pri": "<14>"}),
+        ("Syslogdate Sysloghost ", {"syslog_host": "Syslogdate", "syslog_rest": "Sysloghost"}),
+    ],
+)
+def test_prefix_fields_go_to_extras(prefix: str, fields: dict[str, str]) -> None:
+    extras = one(prefix + "CEF:0|V|P|1|c|n|5|rt=1700000000000")["extras"]
+    assert {
+        k: v for k, v in extras.items() if k.startswith("syslog_") and k != "syslog_time"
+    } == fields
+
+
+def test_missing_rt_falls_back_to_the_syslog_time() -> None:
+    rec = one("<13>Jan 18 11:07:53 fw1 CEF:0|V|P|1|c|n|5|src=10.0.0.1")
+    assert rec["event_time"] == dt.datetime(2024, 1, 18, 11, 7, 53, tzinfo=dt.UTC)
+    assert rec["tz_assumed"] is True
+    assert "syslog_time" not in rec["extras"]
+
+
+def test_rt_wins_over_the_syslog_time_which_stays_in_extras() -> None:
+    rec = one("<13>Jan 18 11:07:53 fw1 CEF:0|V|P|1|c|n|5|rt=1700000000000")
+    assert rec["event_time"] == dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.UTC)
+    assert rec["extras"]["syslog_time"] == "Jan 18 11:07:53"
+
+
+def test_tz_applies_to_zoneless_times_only() -> None:
+    lines = read_lines(GOLDEN / "tz_berlin.log")
+    rows = parse(lines, tz="Europe/Berlin").records.sort("source_line")
+    assert rows["event_time"].dt.to_string("%FT%T%.3f").to_list() == [
+        "2024-07-01T10:00:00.000",  # CEST, +02:00
+        "2024-01-15T11:00:00.250",  # CET, +01:00
+        "2024-07-01T12:00:00.000",  # UTC given
+        "2024-07-01T12:00:00.000",  # epoch
+        "2024-07-01T10:00:00.000",  # syslog time, zoneless
+    ]
+    assert rows["tz_assumed"].to_list() == [True, True, False, False, True]
+
+
+def test_unreadable_rt_is_quarantined_naming_the_key() -> None:
+    result = parse(["CEF:0|V|P|1|c|n|5|rt=soon src=10.0.0.1"])
+    assert result.records.height == 0
+    bad = result.quarantine.row(0, named=True)
+    assert bad["error_code"] == "bad_timestamp"
+    assert "rt='soon'" in bad["error_message"]
+
+
+def test_duration_from_start_and_end() -> None:
+    rec = one("CEF:0|V|P|1|c|n|5|start=1700000000000 end=1700000002500")
+    assert rec["duration_ms"] == 2500
+    assert rec["extras"]["start"] == "1700000000000"
+
+
+# -- the fast path ------------------------------------------------------------------------
+
+
+def test_detect() -> None:
+    lines = read_lines(GOLDEN / "vendors.log")
+    assert CefFormat.detect(lines) == 1.0
+    assert CefFormat.detect(["LEEF:1.0|a|b|c|d|", "#Fields: date time"]) == 0.0
+
+
+def test_prefix_token_stops_at_the_first_cef_marker() -> None:
+    prefix = CefFormat.plan()[0]
+    match = re.match(prefix, "host CEF:0|a|b|c|d|e|1|msg=CEF:0|x|y|z|w|v|2|")
+    assert match is not None
+    assert match.group("cef_prefix") == "host "
+    assert match.group("device_vendor") == "a"
+
+
+def test_fast_path_takes_every_golden_line_lark_takes() -> None:
+    lines = [line for path in GOLDEN_INPUTS for line in read_lines(path) if line]
+    fmt = CefFormat(ParseOptions(year=2024))
+    frame = pl.DataFrame({"_row": range(len(lines)), "line": lines}).cast({"_row": pl.UInt32})
+    fast = set(fmt.fast_fields(frame, None)["_row"].to_list())
+    slow, _ = fmt.reference_fields(frame, None)
+    assert set(slow["_row"].to_list()) == fast
+
+
+# -- the CLI on compressed inputs -----------------------------------------------------------
+
+
+def _expected_counts(lines: list[str]) -> tuple[int, int, int]:
+    result = parse([line for line in lines if line])
+    return result.records.height, result.quarantine.height, sum(1 for line in lines if not line)
+
+
+def test_cli_compressed_inputs_and_accounting(tmp_path: Path) -> None:
+    names = [p for p in GOLDEN_INPUTS if p.stem != "tz_berlin"]
+    lines = [line for path in names for line in read_lines(path)]
+    text = "\n".join(lines) + "\n"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "plain.log").write_text(text, encoding="utf-8")
+    with gzip.open(logs / "a.log.gz", "wt", encoding="utf-8") as fh:
+        fh.write(text)
+    (logs / "b.log.bz2").write_bytes(bz2.compress(text.encode()))
+    (logs / "c.log.zst").write_bytes(zstandard.ZstdCompressor().compress(text.encode()))
+    with zipfile.ZipFile(logs / "d.zip", "w") as zf:
+        zf.writestr("one.log", text)
+        zf.writestr("two.log", "\n".join(read_lines(GOLDEN / "bad_lines.log")) + "\n")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "shadowlens", "parse", str(logs), "--format", "cef",
+         "--year", "2024", "-o", str(out), "--no-progress"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    files = summary["files"]
+    records, quarantined, blank = _expected_counts(lines)
+    full = [n for n in files if not n.endswith("two.log")]
+    assert len(full) == 5
+    assert any(n.endswith("d.zip!/one.log") for n in full)
+    for name in full:
+        stats = files[name]
+        assert (stats["lines"], stats["records"], stats["quarantined"], stats["blank"]) == (
+            len(lines),
+            records,
+            quarantined,
+            blank,
+        ), name
+    for name, stats in files.items():
+        assert (
+            stats["lines"]
+            == stats["records"] + stats["quarantined"] + stats["directives"] + stats["blank"]
+        ), name
+    totals = summary["totals"]
+    assert totals["lines"] == sum(s["lines"] for s in files.values())
+    assert (
+        totals["lines"]
+        == totals["records"] + totals["quarantined"] + totals["directives"] + totals["blank"]
+    )
+
+    quarantine = pl.read_parquet(out / "quarantine")
+    assert quarantine.height == totals["quarantined"]
+    plain = quarantine.filter(pl.col("source_file").cast(pl.String).str.ends_with("plain.log"))
+    raw = (logs / "plain.log").read_bytes()
+    for row in plain.iter_rows(named=True):
+        line = lines[row["source_line"] - 1]
+        assert raw[row["source_offset"] :].startswith(line.encode()), row
+        assert row["raw"] == line
+        assert row["error_code"] in {"syntax", "unexpected_end", "no_timestamp", "bad_timestamp"}
+        if row["error_code"] in {"syntax", "unexpected_end"}:
+            assert re.search(r"at column [0-9]+", row["error_message"]), row
+    assert set(plain["error_code"].cast(pl.String)) == {
+        "syntax",
+        "unexpected_end",
+        "no_timestamp",
+        "bad_timestamp",
+    }
+
+    recs = pl.read_parquet(out / "records")
+    assert recs.height == totals["records"]
+    assert set(recs["log_format"].cast(pl.String)) == {"cef"}
+    zscaler = recs.filter(pl.col("observer_product").cast(pl.String) == "NSSWeblog").filter(
+        pl.col("user_name") == "CONTOSO\\alice"
+    )
+    assert zscaler.height == 5
+    extras = zscaler["extras"][0]  # the Parquet map column reads back as a dict
+    assert (extras["cs1"], extras["syslog_host"]) == ("Finance Dept", "zscaler-nss")
+
+
+def test_cli_detects_cef_without_format(tmp_path: Path) -> None:
+    src = tmp_path / "fw.log"
+    src.write_text("\n".join(read_lines(GOLDEN / "vendors.log")) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "shadowlens", "parse", str(src), "--year", "2024", "-o", str(out), "--no-progress"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    stats = summary["files"][str(src)]
+    assert (stats["format"], stats["records"], stats["quarantined"]) == ("cef", 6, 0)

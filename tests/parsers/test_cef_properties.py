@@ -1,0 +1,209 @@
+"""Property tests: the CEF fast path against the Lark reference, and escape round trips.
+
+* Lines generated from ``cef.lark`` (hypothesis ``from_lark``), then mutated
+  (escapes, spaces, unicode, truncation, injected ``=``, ``|``, ``\\``): per line,
+  either both paths reject it or the fast path accepts it with the very fields
+  Lark produces. A line only Lark accepts is allowed (it goes to Lark) but
+  counted; for unmutated grammar lines that count must stay (near) zero.
+* A value escaped per the spec and embedded in a line comes back unescaped,
+  identical, in the records (header fields and extension values).
+* The learned-key-order route of the value pick gives the records of the generic
+  route, whatever the mix of key orders in a chunk.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import polars as pl
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+
+from shadowlens.parsers.base import ParseOptions
+from shadowlens.parsers.cef import CefFormat
+from shadowlens.testing import assert_fast_matches_reference, parse_lines
+
+TEXT = st.characters(codec="utf-8", exclude_characters="\n")
+GRAMMAR = CefFormat.lark()
+
+
+def part(rule: str) -> st.SearchStrategy[str]:
+    return from_lark(GRAMMAR, start=rule, alphabet=TEXT)
+
+
+#: Whole lines of the grammar, and lines built rule by rule (prefix, header,
+#: extension) so that long extensions with many pairs are common.
+LINES = part("start") | st.builds(
+    lambda prefix, header, extension: prefix + header + extension,
+    st.just("") | part("cef_prefix"),
+    part("header"),
+    part("extension"),
+)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class GenericCef(CefFormat):
+    max_templates: ClassVar[int] = 0
+
+
+# -- fast path == Lark, field by field ------------------------------------------------------
+
+
+@SETTINGS
+@given(st.lists(LINES, min_size=1, max_size=8))
+def test_grammar_lines_fast_path_equals_lark(lines: list[str]) -> None:
+    lines = [line for line in lines if line.strip()]
+    assume(lines)
+    report = assert_fast_matches_reference(CefFormat, lines, allow_fallback=True)
+    # The fast path is the grammar itself: it must take every line Lark takes.
+    assert report.fallback == 0, report
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> str:
+    line = draw(LINES)
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["insert", "truncate", "replace", "spaces"]))
+        at = draw(st.integers(0, len(line)))
+        if kind == "truncate":
+            line = line[:at]
+        elif kind == "spaces":
+            line = line[:at] + " " * draw(st.integers(1, 3)) + line[at:]
+        else:
+            piece = draw(
+                st.sampled_from(
+                    ["=", "|", "\\", "\\=", "\\|", "\\\\", "\\n", " k=", "CEF:0|", "é", "✓", "\t"]
+                )
+                | st.text(TEXT, min_size=1, max_size=3)
+            )
+            cut = at + (1 if kind == "replace" else 0)
+            line = line[:at] + piece + line[cut:]
+    return line
+
+
+@SETTINGS
+@given(st.lists(mutated(), min_size=1, max_size=8))
+def test_mutated_lines_both_reject_or_agree(lines: list[str]) -> None:
+    lines = [line for line in lines if line.strip() and "\n" not in line]
+    assume(lines)
+    report = assert_fast_matches_reference(CefFormat, lines, allow_fallback=True)
+    assert report.fallback == 0, report
+
+
+def test_known_tricky_lines_agree() -> None:
+    lines = [
+        "10.1.1.1 CEF:0|a|b|c|d|e|1|rt=1",
+        "12host CEF:0|a|b|c|d|e|1|x=y",
+        "a:b CEF:0|a|b|c|d|e|1|x=y",
+        "CEF:abc host CEF:0|a|b|c|d|e|1|x=y",
+        "CCEF:0|a|b|c|d|e|1|x=y",
+        "xCEF: CEF:0|a|b|c|d|e|1|x=y",
+        "CEF:0|a|b|c|d|e|1|x=a\\",
+        "CEF:0|a|b|c|d|e|1|x=a \\ y=b",
+        "CEF:0|a|b|c|d|e|1|x= =y z=",
+        "CEF:0|a|b|c|d|e|1|  x=1   ",
+        "CEF:0|a|b|c|d|e\\",
+        "CEF:0|a|b|c|d|e|",
+        "CEF:0|a|b|c|d|e||",
+        "CEF: 0|a|b|c|d|e|1",
+        "<1>CEF:0|a|b|c|d|e|1|k[0]=v ,k=v -=v",
+    ]
+    report = assert_fast_matches_reference(CefFormat, lines, allow_fallback=False)
+    assert report.agreed >= 10
+
+
+# -- escape round trips ---------------------------------------------------------------------
+
+
+def escape_value(value: str) -> str:
+    """Escape an extension value as the CEF spec says (``\\``, ``=``, CR, LF)."""
+    return value.replace("\\", "\\\\").replace("=", "\\=").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def escape_header(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("|", "\\|")
+
+
+VALUES = st.text(st.characters(codec="utf-8"), max_size=30)
+HEADER = st.text(st.characters(codec="utf-8", exclude_characters="\n\r"), max_size=20)
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    value=VALUES,
+    name=HEADER,
+    vendor=HEADER,
+    prefix=st.sampled_from(["", "<13>Jan  5 10:00:00 fw1 "]),
+)
+def test_escaped_values_come_back_identical(
+    value: str, name: str, vendor: str, prefix: str
+) -> None:
+    line = (
+        f"{prefix}CEF:0|{escape_header(vendor)}|P|1|c|{escape_header(name)}|5|"
+        f"rt=1700000000000 cs1={escape_value(value)} msg={escape_value(value)}x dst=10.0.0.1"
+    )
+    for engine in ("auto", "reference"):
+        result = parse_lines(CefFormat, [line], options=ParseOptions(year=2024, engine=engine))
+        assert result.quarantine.height == 0, result.quarantine.to_dicts()
+        row = result.records.row(0, named=True)
+        extras = dict(zip(row["extras_keys"], row["extras_values"], strict=True))
+        # Trailing spaces of a value are not kept (docs/format-decisions.md, CEF).
+        assert extras["cs1"] == value.rstrip(" ")
+        assert extras["msg"] == value + "x"
+        assert (row["event_name"], row["observer_vendor"]) == (name, vendor)
+        assert row["dst_ip"] == "10.0.0.1"
+
+
+# -- learned key order == generic pick --------------------------------------------------------
+
+KEYS = ["act", "src", "dst", "spt", "in", "out", "cs1", "cs1Label", "request", "suser", "msg"]
+
+
+@st.composite
+def chunk(draw: st.DrawFn) -> list[str]:
+    """Mostly one key order, plus reordered, shortened and duplicated variants."""
+    base = draw(st.permutations(KEYS))
+    lines = []
+    for i in range(draw(st.integers(5, 60))):
+        keys = list(base)
+        variant = draw(st.sampled_from(["same"] * 6 + ["shuffle", "drop", "dup", "other"]))
+        if variant == "shuffle":
+            keys = draw(st.permutations(keys))
+        elif variant == "drop":
+            keys = keys[: draw(st.integers(0, len(keys) - 1))]
+        elif variant == "dup":
+            keys = [*keys, draw(st.sampled_from(keys))]
+        elif variant == "other":
+            keys = [*keys[:3], "cs9", *keys[3:]]
+        value = draw(st.sampled_from(["1", "a b", "x\\=y", "10.0.0.1", "", "C:\\\\d", "é ✓"]))
+        ext = " ".join(f"{k}={value}{i}" for k in keys)
+        lines.append(f"CEF:0|V|P|1|c|n|5|rt=1700000000000 {ext}")
+    return lines
+
+
+def records(fmt: type[CefFormat], lines: list[str]) -> list[dict[str, Any]]:
+    result = parse_lines(fmt, lines, options=ParseOptions(year=2024))
+    assert result.quarantine.height == 0
+    return result.records.sort("source_line").to_dicts()
+
+
+@settings(max_examples=20, deadline=None)
+@given(chunk())
+def test_learned_key_order_equals_generic_pick(lines: list[str]) -> None:
+    assert records(CefFormat, lines) == records(GenericCef, lines)
+
+
+def test_template_route_is_taken_on_regular_chunks() -> None:
+    """Guard: a regular chunk really goes through the learned order (and still matches)."""
+    from shadowlens.parsers.kvpick import learn_template
+
+    lines = [
+        f"CEF:0|V|P|1|c|n|5|rt=1700000000000 src=10.0.0.{i % 250} cs1=v {i}" for i in range(50)
+    ]
+    lines[7] = "CEF:0|V|P|1|c|n|5|cs1=odd src=10.0.0.1 rt=1700000000000"
+    fields = CefFormat().fast_fields(
+        pl.DataFrame({"_row": range(50), "line": lines}).cast({"_row": pl.UInt32}), None
+    )
+    assert learn_template(fields["pairs"]) == ["rt", "src", "cs1"]
+    assert records(CefFormat, lines) == records(GenericCef, lines)
