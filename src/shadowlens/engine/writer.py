@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +18,23 @@ STATISTICS_COLUMNS = (
     "src_ip",
     "dst_domain",
     "error_code",
+)
+
+#: Parquet columns (leaf paths) that are (nearly) unique per row: trying a dictionary
+#: for them costs time and the writer falls back to plain encoding anyway.
+NO_DICTIONARY = frozenset(
+    {
+        "event_time",
+        "url",
+        "user_agent",
+        "source_line",
+        "source_offset",
+        "bytes_up",
+        "bytes_down",
+        "bytes_total",
+        "extras.key_value.value",
+        "raw",
+    }
 )
 
 #: Rows per Parquet file before the writer starts the next part.
@@ -61,7 +79,11 @@ class DatasetWriter:
         # for every column, the extras map above all, cost about a third of the write.
         stats = [name for name in STATISTICS_COLUMNS if name in self.schema.names]
         self._writer = pq.ParquetWriter(
-            path, self.schema, compression="zstd", write_statistics=stats or False
+            path,
+            self.schema,
+            compression="zstd",
+            write_statistics=stats or False,
+            use_dictionary=dictionary_columns(self.schema) or False,
         )
         self._part += 1
         self._rows_in_part = 0
@@ -73,3 +95,19 @@ class DatasetWriter:
         assert self._writer is not None
         self._writer.close()
         self._writer = None
+
+
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Leaf column paths of ``schema`` written with a dictionary: all but :data:`NO_DICTIONARY`.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> dictionary_columns(pa.schema([("url", pa.string()), ("m", pa.map_(pa.string(), pa.string()))]))
+    ['m.key_value.key', 'm.key_value.value']
+    """
+    sink = io.BytesIO()
+    pq.write_table(schema.empty_table(), sink)
+    paths = pq.ParquetFile(io.BytesIO(sink.getvalue())).schema
+    leaves = [paths.column(i).path for i in range(len(paths))]
+    return [leaf for leaf in leaves if leaf not in NO_DICTIONARY]

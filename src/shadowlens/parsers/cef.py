@@ -2,11 +2,16 @@
 
 The grammar is ``grammars/cef.lark``. The fast plan compiled from it:
 
-* head: the ``cef_prefix`` and ``header`` rules lowered into one anchored regex
-  with a named group per field, run with ``str.extract_groups``;
-* extension: the ``KV_PAIR`` terminal's regex run with ``str.extract_all``; a line
-  is accepted only when the pairs cover the whole extension, so the fast path
-  never guesses where Lark would fail;
+* head: the line is cut at its first ``CEF:`` (the ``cef_prefix`` token cannot
+  contain it, so a header can start nowhere else); the text before must match
+  the ``CEF_PREFIX`` terminal, the text after the ``header`` rule lowered into one
+  anchored regex with a named group per field (``str.extract_groups``);
+* extension: :func:`shadowlens.parsers.kvsplit.split_extension` cuts rows with
+  the dominant key order at their ``=`` signs (numpy over the chunk's bytes,
+  taken only where the cut provably equals the grammar's); the other rows get
+  the ``KV_PAIR`` terminal's regex with ``str.extract_all``, accepted only when
+  the pairs cover the whole extension, so the fast path never guesses where
+  Lark would fail;
 * prefix: the single token before ``CEF:`` is split by ``common.syslog`` lowered
   into a regex, the same on both paths (in the mapping);
 * values: :func:`shadowlens.parsers.kvpick.pick_pairs` takes keys by position in
@@ -37,13 +42,16 @@ from typing import Any, ClassVar
 import polars as pl
 from lark import Lark, Tree
 
+from shadowlens.errors import GrammarError
 from shadowlens.parsers.base import GrammarFormat
 from shadowlens.parsers.cef_map import HEADER_FIELDS, SYSLOG_FIELDS, map_cef
 from shadowlens.parsers.fields import tokens_of, tree_fields
 from shadowlens.parsers.grammar import load_lark, rule_regex, terminal_regex
+from shadowlens.parsers.kvsplit import split_extension
 from shadowlens.plugins.hookspecs import hookimpl
 
 _DETECT = re.compile(r"(?:^|[\s>:])CEF: ?[0-9]+\|")
+_MARKER = "CEF:"
 
 
 class CefFormat(GrammarFormat):
@@ -92,19 +100,47 @@ class CefFormat(GrammarFormat):
         """The grammar with ``syslog`` as start rule (keeps its terminals for lowering)."""
         return load_lark(cls.grammar_package, cls.grammar_file, "syslog")
 
+    @classmethod
+    @functools.cache
+    def fast_plan(cls) -> tuple[str, str]:
+        """(whole-prefix regex, header regex after the ``CEF:`` marker) for :meth:`fast_fields`.
+
+        The head regex of :meth:`plan` scans the prefix with the ``CEF_PREFIX``
+        automaton; it is cheaper to cut the line at its first ``CEF:`` (the only
+        place a header can start: the prefix token cannot contain ``CEF:``), check
+        the short prefix against the same terminal, and run the header rule
+        anchored on the rest.
+
+        Examples
+        --------
+        >>> prefix, header = CefFormat.fast_plan()
+        >>> import re
+        >>> bool(re.match(prefix, "<13>Jan  5 host ")), bool(re.match(prefix, "x"))
+        (True, False)
+        """
+        lark = cls.lark()
+        header = rule_regex(lark, "header", capture=HEADER_FIELDS)
+        if not header.startswith(_MARKER):
+            msg = f"cef.lark: the header rule no longer starts with {_MARKER!r}"
+            raise GrammarError(msg)
+        prefix = f"^(?:{terminal_regex(lark, 'CEF_PREFIX')})$"
+        return prefix, f"^(?P<_head>{header[len(_MARKER) :]})"
+
     def fast_fields(self, lines: pl.DataFrame, state: Any) -> pl.DataFrame:
-        """Head by one anchored regex, extension by ``extract_all`` + a coverage check."""
-        head_re, pair_re, _ = self.plan()
-        parsed = lines.select(
-            "_row", "line", pl.col("line").str.extract_groups(head_re).alias("_m")
+        """Head: cut at the first ``CEF:``, header regex; extension: see :func:`split_extension`."""
+        prefix_re, header_re = self.fast_plan()
+        parts = lines.select("_row", pl.col("line").str.splitn(_MARKER, 2).alias("_p")).unnest("_p")
+        parsed = parts.with_columns(
+            pl.col("field_1").str.extract_groups(header_re).alias("_m")
         ).unnest("_m")
-        parsed = parsed.filter(pl.col("_head").is_not_null())
-        ext = pl.col("line").str.strip_prefix(pl.col("_head"))
-        parsed = parsed.with_columns(
-            ext.str.extract_all(pair_re).alias("pairs"), ext.str.len_bytes().alias("_ext_len")
+        before = pl.col("field_0")
+        parsed = parsed.filter(
+            pl.col("_head").is_not_null() & ((before == "") | before.str.contains(prefix_re))
+        ).with_columns(
+            pl.when(before != "").then(before).alias("cef_prefix"),
+            pl.col("_head").str.len_bytes().alias("_head_len"),
         )
-        covered = pl.col("pairs").list.eval(pl.element().str.len_bytes()).list.sum().fill_null(0)
-        return parsed.filter(covered == pl.col("_ext_len")).select(
+        return split_extension(parsed, self.plan()[1]).select(
             "_row", "cef_prefix", *HEADER_FIELDS, "pairs"
         )
 

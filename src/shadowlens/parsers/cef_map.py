@@ -106,7 +106,12 @@ def map_cef(
     and ``_sys`` around the whole match.
     """
     values = pick_pairs(
-        fields, "pairs", MAPPED_KEYS, unescape=VALUE_ESCAPES, max_templates=max_templates
+        fields,
+        "pairs",
+        MAPPED_KEYS,
+        unescape=VALUE_ESCAPES,
+        max_templates=max_templates,
+        sample_rows=500,
     )
     frame = pl.concat([fields.drop("pairs"), values], how="horizontal")
     frame = frame.with_columns(
@@ -114,7 +119,7 @@ def map_cef(
     )
     frame = split_prefix(frame, syslog_regex)
     frame = parse_times(frame, tz=tz, year=year)
-    frame = frame.with_columns(_dst_host(frame), *_typed())
+    frame = frame.with_columns(_dst_host(frame), *_typed_distinct(frame), *_typed())
     records = frame.select("_row", *_columns())
     more = frame.select(_more_extras())
     keys, vals = concat_lists(
@@ -147,8 +152,10 @@ def split_prefix(frame: pl.DataFrame, syslog_regex: str) -> pl.DataFrame:
 def parse_times(frame: pl.DataFrame, *, tz: str, year: int | None) -> pl.DataFrame:
     """Add ``_t_<key>`` (UTC) and ``_a_<key>`` (zone assumed) for each of :data:`TIME_KEYS`.
 
-    Each distinct text is parsed once: timestamps repeat a lot in real logs. The
-    prefix time is read only for rows whose extension has no readable time.
+    Each distinct text is parsed once (timestamps repeat a lot in real logs),
+    unless a sample shows that most texts differ: then every row is parsed, which
+    saves finding the distinct texts and joining back. The prefix time is read
+    only for rows whose extension has no readable time.
     """
     for key in TIME_KEYS:
         texts = frame.get_column(key).replace("", None)
@@ -158,11 +165,25 @@ def parse_times(frame: pl.DataFrame, *, tz: str, year: int | None) -> pl.DataFra
                 pl.any_horizontal(pl.col(f"_t_{k}").is_not_null() for k in TIME_KEYS[:3])
             )
             texts = texts.filter(~found.to_series())
+        elif _mostly_distinct(texts):
+            # Parsing every row is cheaper than finding the distinct texts and joining back.
+            parsed = read_times(texts, tz=tz, year=year)
+            frame = frame.with_columns(
+                parsed.get_column("time").alias(f"_t_{key}"),
+                parsed.get_column("assumed").alias(f"_a_{key}"),
+            )
+            continue
         parsed = read_times(texts.unique().drop_nulls(), tz=tz, year=year).rename(
             {"text": key, "time": f"_t_{key}", "assumed": f"_a_{key}"}
         )
         frame = frame.join(parsed, on=key, how="left", maintain_order="left")
     return frame
+
+
+def _mostly_distinct(texts: pl.Series, sample: int = 512) -> bool:
+    """Whether most texts in an evenly spread sample differ (timestamps with seconds, say)."""
+    picked = texts.gather_every(max(1, texts.len() // sample)).drop_nulls()
+    return picked.len() > 0 and picked.n_unique() > picked.len() // 2
 
 
 def read_times(texts: pl.Series, *, tz: str = "UTC", year: int | None = None) -> pl.DataFrame:
@@ -208,24 +229,42 @@ def _dst_host(frame: pl.DataFrame) -> pl.Series:
     return host.alias("_dst_host")
 
 
-def _per_distinct(values: pl.Series, fn: Callable[[pl.Expr], pl.Expr]) -> pl.Series:
+def _per_distinct(
+    values: pl.Series, fn: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType | None = None
+) -> pl.Series:
     distinct = values.unique().drop_nulls()
     mapped = distinct.to_frame("v").select(fn(pl.col("v"))).to_series()
-    return values.replace_strict(distinct, mapped, default=None, return_dtype=pl.String())
+    return values.replace_strict(distinct, mapped, default=None, return_dtype=dtype or pl.String())
+
+
+def _status(expr: pl.Expr) -> pl.Expr:
+    return nz.to_uint(expr.str.extract(r"^ *([1-5][0-9]{2}) *$", 1), pl.UInt16())
+
+
+#: Typed columns whose source repeats a lot (addresses, codes): computed once per
+#: distinct value. (column, function, result type, output)
+_DISTINCT: tuple[tuple[str, Callable[[pl.Expr], pl.Expr], pl.DataType, str], ...] = (
+    ("src", nz.valid_ip, pl.String(), "_src_ip"),
+    ("dst", nz.valid_ip, pl.String(), "_dst_ip"),
+    ("outcome", _status, pl.UInt16(), "_status"),
+    ("severity", nz.severity, pl.UInt8(), "_severity"),
+)
+
+
+def _typed_distinct(frame: pl.DataFrame) -> list[pl.Series]:
+    return [
+        _per_distinct(frame.get_column(name), fn, dtype).alias(out)
+        for name, fn, dtype, out in _DISTINCT
+    ]
 
 
 def _typed() -> list[pl.Expr]:
     c = pl.col
-    status = c("outcome").str.extract(r"^ *([1-5][0-9]{2}) *$", 1)
     return [
-        nz.valid_ip(c("src")).alias("_src_ip"),
-        nz.valid_ip(c("dst")).alias("_dst_ip"),
         nz.to_uint(c("spt"), pl.UInt16()).alias("_src_port"),
         nz.to_uint(c("dpt"), pl.UInt16()).alias("_dst_port"),
         nz.to_uint(c("in"), pl.UInt64()).alias("_bytes_up"),
         nz.to_uint(c("out"), pl.UInt64()).alias("_bytes_down"),
-        nz.to_uint(status, pl.UInt16()).alias("_status"),
-        nz.severity(c("severity")).alias("_severity"),
     ]
 
 

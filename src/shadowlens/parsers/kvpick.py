@@ -132,16 +132,12 @@ def _pick(
         return out
     bad = conforms.not_().arg_true()
     fixed = _pick(tokens.gather(bad), spec, templates_left - 1, sample_rows, min_share)
-    where = pl.int_range(out.height, dtype=pl.UInt32, eager=True).scatter(
-        bad, pl.int_range(out.height, out.height + bad.len(), dtype=pl.UInt32, eager=True)
-    )
-    lists = ("extras_keys", "extras_values")
-    return pl.DataFrame(
-        [
-            *(out.get_column(k).scatter(bad, fixed.get_column(k)) for k in spec.mapped),
-            *(pl.concat([out.get_column(k), fixed.get_column(k)]).gather(where) for k in lists),
-        ]
-    )
+    # Row i comes from `out`, or from `fixed` when it did not conform: one gather
+    # over both stacked (few polars calls: each costs more than its work here).
+    where = np.arange(out.height, dtype=np.int64)
+    where[bad.to_numpy()] = np.arange(out.height, out.height + bad.len(), dtype=np.int64)
+    both = pl.concat([out, fixed.select(out.columns)], how="vertical")
+    return both.select(pl.all().gather(where))
 
 
 def learn_template(
@@ -197,18 +193,24 @@ def _positional(
     ok = (lens == width) & (np.bincount(row[wrong], minlength=height) == 0)
     values = spec.undo(checked.get_column("v"))
     last = max(flat.len() - 1, 0)
+    if flat.len() == 0:
+        values = pl.Series([None], dtype=pl.String())
 
     def take(positions: list[int]) -> pl.Series:
         index = (starts[:, None] + np.asarray(positions, dtype=np.int64)).ravel()
-        if flat.len() == 0:
-            return pl.repeat(None, index.size, dtype=pl.String(), eager=True)
         return values.gather(np.minimum(index, last))
 
+    # All mapped columns in one select (one polars call instead of one per key).
+    present = [key for key in spec.mapped if key in template]
+    picked = pl.DataFrame()
+    if height and present:
+        picked = values.to_frame("v").select(
+            pl.col("v").gather(np.minimum(starts + template.index(key), last)).alias(key)
+            for key in present
+        )
+    none = pl.repeat(None, height, dtype=pl.String(), eager=True)
     columns = [
-        take([template.index(key)]).alias(key)
-        if key in template
-        else pl.repeat(None, height, dtype=pl.String(), eager=True).alias(key)
-        for key in spec.mapped
+        picked.get_column(key) if key in picked.columns else none.alias(key) for key in spec.mapped
     ]
     wanted = set(spec.mapped)
     extra = [i for i, key in enumerate(template) if key not in wanted]
@@ -240,23 +242,29 @@ def _generic(tokens: pl.Series, spec: _Spec) -> pl.DataFrame:
         list(spec.mapped), list(range(len(spec.mapped))), default=-1, return_dtype=pl.Int32()
     ).to_numpy()
     used = np.zeros(len(row), dtype=bool)
-    columns = []
-    for i, name in enumerate(spec.mapped):
-        column = pl.repeat(None, height, dtype=pl.String(), eager=True).alias(name)
+    # Per mapped key, the flat index of its last token in each row; rows without
+    # the key point at a null appended after the values. One gather per key, all
+    # in one select.
+    missing = value.len()
+    index = np.full((len(spec.mapped), height), missing, dtype=np.int64)
+    for i in range(len(spec.mapped)):
         where = np.flatnonzero(code == i)
         if where.size:
             rows = row[where]
             last = np.append(rows[:-1] != rows[1:], True)
             used[where[last]] = True
-            column = column.scatter(rows[last], value.gather(where[last]))
-        columns.append(column)
+            index[i, rows[last]] = where[last]
+    padded = pl.concat([value, pl.Series([None], dtype=pl.String())]).to_frame("v")
+    columns = padded.select(
+        pl.col("v").gather(index[i]).alias(name) for i, name in enumerate(spec.mapped)
+    ).get_columns()
     keep = np.flatnonzero(~used)
     lists = np.concatenate([[0], np.cumsum(np.bincount(row[keep], minlength=height))])
     return pl.DataFrame(
         [
             *columns,
-            _as_lists(key.gather(keep), lists).alias("extras_keys"),
-            _as_lists(value.gather(keep), lists).alias("extras_values"),
+            as_lists(key.gather(keep), lists).alias("extras_keys"),
+            as_lists(value.gather(keep), lists).alias("extras_values"),
         ]
     )
 
@@ -308,7 +316,7 @@ def concat_lists(parts: Sequence[Part], height: int) -> tuple[pl.Series, pl.Seri
     ramp = np.arange(int(counts.sum()), dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lens.sum(axis=1))])
     result = [
-        _as_lists(
+        as_lists(
             pl.concat(flat[name]).gather(np.repeat(first[name].ravel() - shift, counts) + ramp),
             offsets,
         )
@@ -317,7 +325,16 @@ def concat_lists(parts: Sequence[Part], height: int) -> tuple[pl.Series, pl.Seri
     return result[0], result[1]
 
 
-def _as_lists(flat: pl.Series, offsets: np.ndarray[Any, Any]) -> pl.Series:
+def as_lists(flat: pl.Series, offsets: np.ndarray[Any, Any]) -> pl.Series:
+    """A ``list<string>`` column: row ``i`` holds ``flat[offsets[i]:offsets[i + 1]]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import polars as pl
+    >>> as_lists(pl.Series(["a", "b", "c"]), np.array([0, 2, 2, 3])).to_list()
+    [['a', 'b'], [], ['c']]
+    """
     values = flat.to_arrow(compat_level=_NEWEST)
     lists = pa.LargeListArray.from_arrays(pa.array(offsets, pa.int64()), values)
     return pl.Series(lists).cast(_STRINGS)

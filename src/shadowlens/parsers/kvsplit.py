@@ -1,0 +1,174 @@
+"""Split ``key=value`` extensions (``common.KV_PAIR``) into raw pair tokens, fast.
+
+The reference split is the ``KV_PAIR`` terminal's regex run with
+``str.extract_all``, plus a check that the tokens cover the whole extension.
+That costs a regex scan with list building per line. Most producers write the
+same keys in the same order on every line, so :func:`split_extension` first
+learns the dominant key order (the *template*) from a sample split the
+reference way, then cuts every row at its ``=`` signs with a few numpy passes
+over the chunk's bytes, and keeps the cut only where it provably equals the
+reference split:
+
+* a pair starts with a key directly followed by ``=``, so a pair boundary is
+  at an ``=``; a ``=`` right after a backslash never ends a key (checked
+  against the grammar when the plan is built);
+* a row qualifies when it has exactly as many other ``=`` as the template has
+  keys and, in order, each sits right after the template's key, which starts
+  the extension (first key) or follows a space. A space, a key and ``=`` always
+  start a pair (also checked against the grammar, per learned key), so the row
+  has exactly the template's pairs, and the tokens run from key to key (the
+  spaces that end a token stay in it, as in the reference).
+
+Rows that do not qualify go to the reference split; the property tests compare
+both with the Lark parser.
+
+Examples
+--------
+>>> import polars as pl
+>>> from shadowlens.parsers.cef import CefFormat
+>>> pair = CefFormat.plan()[1]
+>>> rest = ["0|h|a=1 b=x y", "0|h|a=2 b=\\\\= c=3", "0|h|junk"]
+>>> frame = pl.DataFrame({"_row": [0, 1, 2], "field_1": rest, "_head": ["0|h|"] * 3})
+>>> frame = frame.with_columns(_head_len=pl.lit(4))
+>>> split_extension(frame, pair).sort("_row").get_column("pairs").to_list()
+[['a=1 ', 'b=x y'], ['a=2 ', 'b=\\\\= ', 'c=3']]
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from shadowlens.errors import GrammarError
+from shadowlens.parsers.kvpick import as_lists, learn_template
+
+_EQ, _SPACE, _BACKSLASH = ord("="), ord(" "), ord("\\")
+
+
+def split_extension(
+    frame: pl.DataFrame,
+    pair_re: str,
+    *,
+    text: str = "field_1",
+    head: str = "_head",
+    head_len: str = "_head_len",
+    sample_rows: int = 256,
+    min_share: float = 0.3,
+) -> pl.DataFrame:
+    """``frame`` with a ``pairs`` column, for the rows whose extension the grammar covers.
+
+    Parameters
+    ----------
+    frame
+        Rows whose ``text`` starts with ``head`` (``head_len`` bytes); the extension
+        is the rest of ``text``.
+    pair_re
+        The ``KV_PAIR`` terminal's regex.
+    sample_rows
+        Rows (evenly spread) split the reference way to learn the template.
+    min_share
+        The template must cover this share of the sample to be used.
+    """
+    template = None
+    if frame.height:
+        step = max(1, frame.height // sample_rows)
+        sample = reference_split(frame.gather_every(step), pair_re, text=text, head=head)
+        if sample.height:
+            template = learn_template(sample.get_column("pairs"), "=", sample_rows, min_share)
+    if not template or not _template_ok(pair_re, tuple(template)):
+        return reference_split(frame, pair_re, text=text, head=head)
+    rows, pairs = _by_template(
+        frame.get_column(text), frame.get_column(head_len).to_numpy(), template
+    )
+    taken = np.zeros(frame.height, dtype=bool)
+    taken[rows] = True
+    mask = pl.Series(taken)
+    fast = frame.filter(mask).with_columns(pairs.alias("pairs"))
+    rest = reference_split(frame.filter(~mask), pair_re, text=text, head=head)
+    return pl.concat([fast, rest], how="vertical")
+
+
+def reference_split(
+    frame: pl.DataFrame, pair_re: str, *, text: str = "field_1", head: str = "_head"
+) -> pl.DataFrame:
+    """The ``KV_PAIR`` tokens by ``extract_all``; rows they do not cover are dropped."""
+    ext = pl.col(text).str.strip_prefix(pl.col(head))
+    out = frame.with_columns(ext.str.extract_all(pair_re).alias("pairs"))
+    covered = pl.col("pairs").list.eval(pl.element().str.len_bytes()).list.sum().fill_null(0)
+    return out.filter(covered == ext.str.len_bytes())
+
+
+@functools.cache
+def _template_ok(pair_re: str, template: tuple[str, ...]) -> bool:
+    """Whether the grammar splits as the byte cut assumes, for these keys.
+
+    ``k\\=v`` is no pair (a backslash is not a key character), ``k=v`` is one,
+    and `` k=`` after a pair starts the next one.
+    """
+    pair = re.compile(pair_re)
+    if pair.fullmatch("k\\=v") is not None:
+        msg = "KV_PAIR: a key may contain a backslash; the fast split assumes it cannot"
+        raise GrammarError(msg)
+    for key in template:
+        if pair.fullmatch(f"{key}=v") is None:
+            return False
+        if [m.group() for m in pair.finditer(f"k=1 {key}=2")] != ["k=1 ", f"{key}=2"]:
+            return False
+    return True
+
+
+def _by_template(
+    texts: pl.Series, head_len: np.ndarray[Any, Any], template: list[str]
+) -> tuple[np.ndarray[Any, Any], pl.Series]:
+    """(row numbers, pair lists) of the rows whose extension is exactly ``template``."""
+    arr = texts.to_arrow(compat_level=pl.CompatLevel.oldest())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[
+        arr.offset : arr.offset + len(arr) + 1
+    ]
+    data = arr.buffers()[2]
+    buf = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    start, end = offsets[:-1] + head_len, offsets[1:]
+    # The `=` signs that may end a key: not right after a backslash.
+    eq = np.flatnonzero(buf[offsets[0] : offsets[-1]] == _EQ) + offsets[0]
+    eq = eq[buf[np.maximum(eq - 1, 0)] != _BACKSLASH]
+    first, last = np.searchsorted(eq, start), np.searchsorted(eq, end)
+    width = len(template)
+    rows = np.flatnonzero(last - first == width)
+    ends = eq[first[rows][:, None] + np.arange(width)]
+    keys = [k.encode() for k in template]
+    begins = ends - np.array([len(k) for k in keys])
+    ok = begins[:, 0] == start[rows]
+    if width > 1:
+        ok &= (begins[:, 1:] > ends[:, :-1]).all(axis=1)
+    ok &= (buf[np.maximum(begins[:, 1:] - 1, 0)] == _SPACE).all(axis=1)
+    rows, begins = rows[ok], begins[ok]
+    # Cut points: every key start and the end of each extension; what lies between one
+    # row's end and the next row's first key (the next header) is dropped.
+    cuts = np.concatenate([offsets[:1], np.column_stack([begins, end[rows]]).ravel()])
+    if not (np.diff(cuts) >= 0).all():  # cannot happen; Arrow must never see it
+        msg = "fast key=value split: cut points out of order"
+        raise AssertionError(msg)
+    pieces = pa.Array.from_buffers(
+        pa.large_string(), cuts.size - 1, [None, pa.py_buffer(cuts), data]
+    )
+    keep = np.flatnonzero(np.arange(cuts.size - 1) % (width + 1) != 0)
+    tokens = pl.Series(pieces).gather(keep)
+    # Each token starts with its template key and `=`.
+    prefixes = pl.Series([f"{k}=" for k in template]).gather(np.tile(np.arange(width), rows.size))
+    check = pl.DataFrame({"t": tokens, "p": prefixes}).select(
+        pl.col("t").str.starts_with(pl.col("p"))
+    )
+    spelled = check.to_series().to_numpy().reshape(rows.size, width).all(axis=1)
+    lists = as_lists(tokens, np.arange(rows.size + 1, dtype=np.int64) * width)
+    if not spelled.all():
+        rows, lists = rows[spelled], lists.filter(pl.Series(spelled))
+    return rows, lists
