@@ -16,6 +16,7 @@ Differential tests check step 1 against step 2, field by field.
 from __future__ import annotations
 
 import abc
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -262,6 +263,20 @@ class GrammarFormat(LogFormat):
             "reference_only": list(cls.reference_only)
             or ["nothing: every construct has a fast path"],
         }
+
+
+def share_matching(sample: Sequence[str], pattern: re.Pattern[str]) -> float:
+    """The share of ``sample`` lines in which ``pattern`` is found (a ``detect`` score).
+
+    Examples
+    --------
+    >>> import re
+    >>> share_matching(["CEF:0|a", "junk"], re.compile("CEF:"))
+    0.5
+    """
+    if not sample:
+        return 0.0
+    return sum(1 for line in sample if pattern.search(line)) / len(sample)
 
 
 def describe_lark_error(

@@ -43,7 +43,7 @@ import polars as pl
 from lark import Lark, Tree
 
 from shadowlens.errors import GrammarError
-from shadowlens.parsers.base import GrammarFormat
+from shadowlens.parsers.base import GrammarFormat, share_matching
 from shadowlens.parsers.cef_map import HEADER_FIELDS, SYSLOG_FIELDS, map_cef
 from shadowlens.parsers.fields import tokens_of, tree_fields
 from shadowlens.parsers.grammar import load_lark, rule_regex, terminal_regex
@@ -73,9 +73,7 @@ class CefFormat(GrammarFormat):
     @classmethod
     def detect(cls, sample: Sequence[str]) -> float:
         """Share of sample lines with a ``CEF:<n>|`` marker."""
-        if not sample:
-            return 0.0
-        return sum(1 for line in sample if _DETECT.search(line)) / len(sample)
+        return share_matching(sample, _DETECT)
 
     @classmethod
     @functools.cache

@@ -43,7 +43,7 @@ from typing import Any, ClassVar
 import polars as pl
 from lark import Token, Tree
 
-from shadowlens.parsers.base import GrammarFormat
+from shadowlens.parsers.base import GrammarFormat, share_matching
 from shadowlens.parsers.fields import tokens_of, tree_fields
 from shadowlens.parsers.grammar import load_lark, rule_regex, terminal_regex
 from shadowlens.parsers.kvpick import pick_pairs
@@ -171,9 +171,7 @@ class LeefFormat(GrammarFormat):
     @classmethod
     def detect(cls, sample: Sequence[str]) -> float:
         """Share of sample lines with a ``LEEF:<version>|`` marker."""
-        if not sample:
-            return 0.0
-        return sum(1 for line in sample if _DETECT.search(line)) / len(sample)
+        return share_matching(sample, _DETECT)
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
