@@ -125,7 +125,7 @@ def parse(
     year: YearOpt = None,
     option: OptionOpt = None,
     chunk_mb: ChunkOpt = 16,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = 2,
     progress: ProgressOpt = None,
 ) -> None:
     """Parse logs into out/records (Parquet), out/quarantine and out/summary.json."""
@@ -173,7 +173,7 @@ def run(
     anonymize_users: AnonOpt = False,
     key_file: KeyOpt = None,
     chunk_mb: ChunkOpt = 16,
-    workers: WorkersOpt = 1,
+    workers: WorkersOpt = 2,
     progress: ProgressOpt = None,
 ) -> None:
     """The main job: parse + enrich + records, quarantine, summary and report (HTML + JSON)."""

@@ -40,7 +40,7 @@ class JobConfig:
     chunk_bytes: int = DEFAULT_CHUNK_BYTES
     progress: bool = False
     plugins: Plugins | None = None
-    workers: int = 1
+    workers: int = 2
 
 
 def sample_logs() -> list[str]:

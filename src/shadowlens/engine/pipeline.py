@@ -74,7 +74,7 @@ class RunConfig:
         Optional per-batch step on canonical records before they are written
         (enrichment plugs in here).
     workers
-        Threads parsing chunks of a file concurrently (default 1: polars already uses every core inside one chunk).
+        Threads parsing chunks of a file concurrently (default 2: measured 1.3x on CEF on 2 cores; formats with per-file state parse one chunk at a time).
     """
 
     inputs: Sequence[str]
@@ -86,7 +86,7 @@ class RunConfig:
     plugins: Plugins | None = None
     transform: Transform | None = None
     summary_extra: dict[str, Any] = field(default_factory=dict)
-    workers: int = 1
+    workers: int = 2
 
 
 def run_parse(config: RunConfig) -> dict[str, Any]:
