@@ -66,9 +66,7 @@ def shadowlens(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     from shadowlens.parsers.base import ParseOptions
 
     out = Path(tempfile.mkdtemp(prefix="shadowlens-bench-"))
-    extra: dict[str, Any] = {}
-    if args.workers != 1:  # older pipelines have no workers
-        extra["workers"] = args.workers
+    extra: dict[str, Any] = {"workers": args.workers}
     try:
         t0 = time.perf_counter()
         summary = run_parse(
