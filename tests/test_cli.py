@@ -12,30 +12,18 @@ from pathlib import Path
 
 import pytest
 
-from shadowlens import cli
-
 CEF_LINE = "CEF:0|Acme|Proxy|1.0|100|allowed|3|rt=1700000000000 src=10.0.0.1 dhost=files.slack.com act=allow"
 
 
-def run(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    """Run ``shadowlens ARGS`` in-process through ``cli.main`` (the console script)."""
-    monkeypatch.setattr(sys, "argv", ["shadowlens", *args])
-    monkeypatch.delenv("SHADOWLENS_DEBUG", raising=False)
-    try:
-        cli.main()
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    else:
-        code = 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture
-def sh(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    return lambda *args: run(list(args), capsys, monkeypatch)
+def sh(cli_main):  # type: ignore[no-untyped-def]
+    """(exit code, stdout, stderr) of ``shadowlens ARGS`` run in-process."""
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        done = cli_main(*args)
+        return done.returncode, done.stdout, done.stderr
+
+    return invoke
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import bz2
 import datetime as dt
 import gzip
 import json
-import os
 import re
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from typing import Any, ClassVar
 import polars as pl
 import pytest
 import zstandard
+from golden_files import check_golden, read_lines, render
 
 from shadowlens.parsers.base import ParseOptions, ParseResult
 from shadowlens.parsers.cef import CefFormat
@@ -30,17 +30,12 @@ from shadowlens.testing import assert_fast_matches_reference, check_format_contr
 
 GOLDEN = Path(__file__).parent / "golden" / "cef"
 GOLDEN_INPUTS = sorted(GOLDEN.glob("*.log"))
-REGENERATE = os.environ.get("SHADOWLENS_REGEN_GOLDEN") == "1"
 
 
 class GenericCef(CefFormat):
     """Picks extension values by the generic route only (no learned key order)."""
 
     max_templates: ClassVar[int] = 0
-
-
-def read_lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").split("\n")[:-1]
 
 
 def options_for(path: Path, **extra: Any) -> ParseOptions:
@@ -50,33 +45,6 @@ def options_for(path: Path, **extra: Any) -> ParseOptions:
     if sidecar.exists():
         settings.update(json.loads(sidecar.read_text(encoding="utf-8")))
     return ParseOptions(**{**settings, **extra})
-
-
-def render(result: ParseResult) -> list[dict[str, Any]]:
-    """Records and quarantine rows as JSON-ready dicts in line order (nulls left out)."""
-    rows: list[dict[str, Any]] = []
-    for record in result.records.to_dicts():
-        row: dict[str, Any] = {"line": record.pop("source_line")}
-        record.pop("source_offset")
-        keys, values = record.pop("extras_keys"), record.pop("extras_values")
-        for key, value in record.items():
-            if value is not None:
-                row[key] = value.isoformat() if isinstance(value, dt.datetime) else value
-        row["extras"] = [[k, v] for k, v in zip(keys, values, strict=True)]
-        rows.append(row)
-    rows += [
-        {
-            "line": bad["source_line"],
-            "quarantined": bad["error_code"],
-            "message": bad["error_message"],
-        }
-        for bad in result.quarantine.to_dicts()
-    ]
-    return sorted(rows, key=lambda r: r["line"])
-
-
-def golden_rows(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def parse(lines: list[str], **options: Any) -> ParseResult:
@@ -100,12 +68,7 @@ def one(line: str, **options: Any) -> dict[str, Any]:
 @pytest.mark.parametrize("source", GOLDEN_INPUTS, ids=lambda p: p.stem)
 def test_golden(source: Path) -> None:
     got = render(parse_lines(CefFormat, read_lines(source), options=options_for(source)))
-    expected = source.with_suffix(".jsonl")
-    if REGENERATE:
-        text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in got)
-        expected.write_text(text, encoding="utf-8")
-    assert expected.exists(), f"no golden for {source.name}: run with SHADOWLENS_REGEN_GOLDEN=1"
-    assert got == golden_rows(expected)
+    check_golden(source, got)
 
 
 @pytest.mark.parametrize("source", GOLDEN_INPUTS, ids=lambda p: p.stem)

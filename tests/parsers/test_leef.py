@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +18,10 @@ from typing import Any, ClassVar
 
 import polars as pl
 import pytest
+from golden_files import check_golden, read_lines, render
 
 from shadowlens.parsers import normalize as nz
-from shadowlens.parsers.base import ParseOptions, ParseResult
+from shadowlens.parsers.base import ParseOptions
 from shadowlens.parsers.leef import LeefFormat, decode_delimiter, split_region
 from shadowlens.parsers.leef_map import url_host_column
 from shadowlens.plugins.manager import get_plugins
@@ -29,7 +29,6 @@ from shadowlens.testing import assert_fast_matches_reference, check_format_contr
 
 GOLDEN = Path(__file__).parent / "golden" / "leef"
 GOLDEN_INPUTS = sorted(GOLDEN.glob("*.log"))
-REGENERATE = os.environ.get("SHADOWLENS_REGEN_GOLDEN") == "1"
 #: Yearless syslog times need a fixed year for the goldens to be stable.
 OPTIONS = ParseOptions(year=2024)
 
@@ -40,56 +39,12 @@ class GenericLeef(LeefFormat):
     max_templates: ClassVar[int] = 0
 
 
-def read_lines(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").split("\n")[:-1]
-
-
-def render(result: ParseResult) -> list[dict[str, Any]]:
-    """Records and quarantine rows as JSON-ready dicts in line order (nulls left out)."""
-    rows: list[dict[str, Any]] = []
-    for record in result.records.to_dicts():
-        row: dict[str, Any] = {"line": record.pop("source_line")}
-        record.pop("source_offset")
-        keys, values = record.pop("extras_keys"), record.pop("extras_values")
-        for key, value in record.items():
-            if value is not None:
-                row[key] = value.isoformat() if isinstance(value, dt.datetime) else value
-        row["extras"] = [[k, v] for k, v in zip(keys, values, strict=True)]
-        rows.append(row)
-    for bad in result.quarantine.to_dicts():
-        rows.append(
-            {
-                "line": bad["source_line"],
-                "quarantined": bad["error_code"],
-                "message": bad["error_message"],
-            }
-        )
-    return sorted(rows, key=lambda r: r["line"])
-
-
-def load_golden(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def write_golden(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Regenerate a golden file (only when SHADOWLENS_REGEN_GOLDEN=1)."""
-    text = "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
-    path.write_text(text, encoding="utf-8")
-
-
 # -- golden files ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("source", GOLDEN_INPUTS, ids=lambda p: p.stem)
 def test_golden(source: Path) -> None:
-    got = render(parse_lines(LeefFormat, read_lines(source), options=OPTIONS))
-    expected_path = source.with_suffix(".jsonl")
-    if REGENERATE:
-        write_golden(expected_path, got)
-    assert expected_path.exists(), (
-        f"no golden for {source.name}: run with SHADOWLENS_REGEN_GOLDEN=1"
-    )
-    assert got == load_golden(expected_path)
+    check_golden(source, render(parse_lines(LeefFormat, read_lines(source), options=OPTIONS)))
 
 
 @pytest.mark.parametrize("source", GOLDEN_INPUTS, ids=lambda p: p.stem)

@@ -15,7 +15,6 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from shadowlens import cli
 from shadowlens.plugins.manager import FormatEntry
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shadowlens-squid"
@@ -37,24 +36,6 @@ def shadowlens(*args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=120,
     )
-
-
-@pytest.fixture
-def cli_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """``shadowlens ARGS`` in-process through ``shadowlens.cli.main`` (faster than a subprocess)."""
-
-    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        monkeypatch.setattr(sys, "argv", ["shadowlens", *args])
-        try:
-            cli.main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        else:
-            code = 0
-        captured = capsys.readouterr()
-        return subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
-
-    return invoke
 
 
 @pytest.fixture

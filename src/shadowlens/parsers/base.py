@@ -240,17 +240,7 @@ class GrammarFormat(LogFormat):
             mapped = mapped.filter(pl.col("_error").is_null()).drop("_error", "_error_message")
         lineage = indexed.select("_row", "source_line", "source_offset")
         records = mapped.join(lineage, on="_row", how="left").sort("_row").drop("_row")
-        quarantine = (
-            errors.join(indexed, on="_row", how="left")
-            .sort("_row")
-            .select(
-                "source_line",
-                "source_offset",
-                "error_code",
-                "error_message",
-                pl.col("line").str.head(RAW_CAP).alias("raw"),
-            )
-        )
+        quarantine = quarantine_rows(indexed, errors.sort("_row"))
         return ParseResult(records=records, quarantine=quarantine, fallback=rejected.height)
 
     @classmethod
@@ -263,6 +253,27 @@ class GrammarFormat(LogFormat):
             "reference_only": list(cls.reference_only)
             or ["nothing: every construct has a fast path"],
         }
+
+
+def quarantine_rows(lines: pl.DataFrame, errors: pl.DataFrame) -> pl.DataFrame:
+    """Quarantine rows (:data:`QUARANTINE_ROWS_SCHEMA`) for per-row errors.
+
+    ``errors`` has ``_row``, ``error_code`` and ``error_message``; ``lines`` has
+    ``_row``, ``line``, ``source_line`` and ``source_offset``. The raw line is
+    capped at :data:`~shadowlens.schema.RAW_CAP` characters; the order of ``errors``
+    is kept.
+    """
+    return (
+        errors.join(lines, on="_row", how="left")
+        .select(
+            "source_line",
+            "source_offset",
+            "error_code",
+            "error_message",
+            pl.col("line").str.head(RAW_CAP).alias("raw"),
+        )
+        .cast(QUARANTINE_ROWS_SCHEMA)
+    )
 
 
 def share_matching(sample: Sequence[str], pattern: re.Pattern[str]) -> float:

@@ -41,6 +41,7 @@ from shadowlens.parsers.base import (
     ParseOptions,
     ParseResult,
     describe_lark_error,
+    quarantine_rows,
 )
 from shadowlens.parsers.grammar import load_lark, rule_regex, terminal_regex
 from shadowlens.parsers.w3c_directives import (
@@ -53,7 +54,6 @@ from shadowlens.parsers.w3c_directives import (
 )
 from shadowlens.parsers.w3c_map import OPTION_CHOICES, map_records
 from shadowlens.plugins.hookspecs import hookimpl
-from shadowlens.schema import RAW_CAP
 
 
 class W3cFormat(GrammarFormat):
@@ -215,7 +215,7 @@ class W3cFormat(GrammarFormat):
 
         groups = assign_layouts(frame.filter(~is_directive), directives, dir_errors, st)
         records: list[pl.DataFrame] = []
-        quarantine: list[pl.DataFrame] = [_quarantine(frame, dir_errors)]
+        quarantine: list[pl.DataFrame] = [quarantine_rows(frame, dir_errors)]
         for layout, rows in groups:
             if layout.fields is None:
                 errors = rows.select(
@@ -223,7 +223,7 @@ class W3cFormat(GrammarFormat):
                     pl.lit(ErrorCode.NO_FIELDS_DIRECTIVE.value).alias("error_code"),
                     pl.lit(layout.reason).alias("error_message"),
                 )
-                quarantine.append(_quarantine(frame, errors))
+                quarantine.append(quarantine_rows(frame, errors))
                 continue
             result = super().parse(rows.select("line", "source_line", "source_offset"), layout)
             records.append(result.records)
@@ -299,20 +299,6 @@ def parse_fields_option(value: str) -> tuple[str, ...]:
         msg = "--option fields names no fields"
         raise ConfigError(msg)
     return ids
-
-
-def _quarantine(frame: pl.DataFrame, errors: pl.DataFrame) -> pl.DataFrame:
-    return (
-        errors.join(frame, on="_row", how="left")
-        .select(
-            "source_line",
-            "source_offset",
-            "error_code",
-            "error_message",
-            pl.col("line").str.head(RAW_CAP).alias("raw"),
-        )
-        .cast(QUARANTINE_ROWS_SCHEMA)
-    )
 
 
 @hookimpl
