@@ -8,6 +8,7 @@ bad configuration, unreadable inputs, broken plugins or grammars.
 
     ShadowlensError
     ├── ConfigError (also ValueError)     bad option, unknown format, bad catalog file
+    │   └── SpecError                     a format spec (NAME.toml) is invalid: file and line
     ├── InputError                        a file or archive cannot be read
     ├── GrammarError                      a .lark grammar fails to load or compile
     ├── PluginError                       a plugin breaks the hook contract or clashes
@@ -37,6 +38,26 @@ class ConfigError(ShadowlensError, ValueError):
     """An option, a format name, a spec or a catalog file is invalid."""
 
     exit_code = 2
+
+
+class SpecError(ConfigError):
+    """A format spec is invalid; the message names the file and, when known, the line.
+
+    Parameters
+    ----------
+    message
+        What is wrong.
+    path
+        The spec (or grammar) file.
+    line
+        1-based line of the problem, when it could be located.
+    """
+
+    def __init__(self, message: str, *, path: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
 
 
 class InputError(ShadowlensError):

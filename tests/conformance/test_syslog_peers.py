@@ -27,9 +27,17 @@ import polars as pl
 import pytest
 
 from shadowlens.parsers.base import ParseOptions
-from shadowlens.parsers.cef import CefFormat
-from shadowlens.parsers.cef_map import read_times
-from shadowlens.testing import parse_lines
+from shadowlens.testing import format_class, parse_lines, type_values
+
+CefFormat = format_class("cef")
+
+
+def read_times(texts: pl.Series, *, year: int | None = None) -> pl.DataFrame:
+    """``time`` of time texts, typed as the ``cef`` spec types ``rt``."""
+    return type_values(CefFormat, "event_time", texts, options=ParseOptions(year=year)).to_frame(
+        "time"
+    )
+
 
 VENDORED = Path(__file__).parent / "peer_vectors"
 FILES = {

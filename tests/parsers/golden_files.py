@@ -24,7 +24,7 @@ def read_lines(path: Path) -> list[str]:
 
 
 def render(result: ParseResult) -> list[dict[str, Any]]:
-    """Records and quarantine rows as JSON-ready dicts in line order (nulls left out)."""
+    """Records and quarantine rows as JSON-ready dicts in line order (nulls left out, extras by key)."""
     rows: list[dict[str, Any]] = []
     for record in result.records.to_dicts():
         row: dict[str, Any] = {"line": record.pop("source_line")}
@@ -33,7 +33,9 @@ def render(result: ParseResult) -> list[dict[str, Any]]:
         for key, value in record.items():
             if value is not None:
                 row[key] = value.isoformat() if isinstance(value, dt.datetime) else value
-        row["extras"] = [[k, v] for k, v in zip(keys, values, strict=True)]
+        # extras is a map: compared by key (a stable sort keeps repeated keys in line order).
+        pairs = sorted(zip(keys, values, strict=True), key=lambda kv: kv[0])
+        row["extras"] = [[k, v] for k, v in pairs]
         rows.append(row)
     rows += [
         {

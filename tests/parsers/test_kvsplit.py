@@ -12,9 +12,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shadowlens.parsers.cef import CefFormat
 from shadowlens.parsers.kvsplit import _by_template, split_extension
-from shadowlens.testing import assert_fast_matches_reference
+from shadowlens.testing import assert_fast_matches_reference, format_class
+
+CefFormat = format_class("cef")
 
 KEYS = ["rt", "src", "request", "cs1Label", "requestClientApplication"]
 HEAD = "<134>Mar  9 00:00:00 fw CEF:0|V|P|1|c|n|5|"
@@ -70,7 +71,7 @@ def test_tricky_lines_in_a_regular_chunk_equal_lark() -> None:
 
 def test_the_template_route_takes_the_regular_rows() -> None:
     lines = [regular(i) for i in range(40)] + TRICKY
-    _prefix_re, header_re = CefFormat.fast_plan()
+    header_re = CefFormat().plan.head.after_marker
     frame = (
         pl.DataFrame({"line": lines})
         .select(pl.col("line").str.splitn("CEF:", 2).alias("p"))
@@ -93,7 +94,7 @@ def test_split_extension_without_a_dominant_order_uses_extract_all() -> None:
     frame = pl.DataFrame(
         {"field_1": ["0|h|a=1 b=2", "0|h|b=1 a=2", "0|h|c=3"], "_head": ["0|h|"] * 3}
     ).with_columns(_head_len=pl.lit(4))
-    out = split_extension(frame, CefFormat.plan()[1], min_share=0.9)
+    out = split_extension(frame, CefFormat().plan.pairs.token_regex, min_share=0.9)
     assert out["pairs"].to_list() == [["a=1 ", "b=2"], ["b=1 ", "a=2"], ["c=3"]]
 
 

@@ -1,7 +1,10 @@
-"""The format contract: :class:`LogFormat`, and :class:`GrammarFormat` for grammar-defined formats.
+""":class:`GrammarFormat`: a format defined by a Lark grammar, with a fast path.
 
-A format turns a chunk of lines into canonical records. Grammar formats do it
-in three steps, each a function of whole columns:
+The contract every format keeps (:class:`~shadowlens.contract.LogFormat`,
+:class:`~shadowlens.contract.ParseOptions`, :class:`~shadowlens.contract.ParseResult`)
+is in :mod:`shadowlens.contract`; it is re-exported here. Grammar formats turn
+a chunk of lines into canonical records in three steps, each a function of
+whole columns:
 
 1. ``fast_fields``: the plan compiled from the grammar runs as polars kernels and
    returns the *parsed fields* (raw text per grammar field) of the lines it accepts;
@@ -18,114 +21,36 @@ from __future__ import annotations
 import abc
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import polars as pl
 from lark import Lark, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
-from shadowlens.errors import ConfigError, ErrorCode
+from shadowlens.contract import (
+    LINES_SCHEMA,
+    QUARANTINE_ROWS_SCHEMA,
+    Engine,
+    LogFormat,
+    ParseOptions,
+    ParseResult,
+)
+from shadowlens.errors import ErrorCode
 from shadowlens.parsers.grammar import load_lark
 from shadowlens.schema import RAW_CAP
 
-#: Columns of a chunk of lines handed to :meth:`LogFormat.parse`.
-LINES_SCHEMA = pl.Schema(
-    {"line": pl.String(), "source_line": pl.UInt64(), "source_offset": pl.UInt64()}
-)
-#: Columns of the quarantine rows a format returns (the engine adds file and format).
-QUARANTINE_ROWS_SCHEMA = pl.Schema(
-    {
-        "source_line": pl.UInt64(),
-        "source_offset": pl.UInt64(),
-        "error_code": pl.String(),
-        "error_message": pl.String(),
-        "raw": pl.String(),
-    }
-)
-
-Engine = Literal["auto", "fast", "reference"]
-
-
-@dataclass(frozen=True)
-class ParseOptions:
-    """Options every format receives.
-
-    Parameters
-    ----------
-    tz
-        IANA zone applied to timestamps that carry no offset (``tz_assumed`` is set).
-    engine
-        ``auto``: fast path, Lark for the rest; ``reference``: Lark only (slow, for
-        checking); ``fast``: fast path only, rejected lines are quarantined.
-    year
-        Year for timestamps that have none (syslog ``Mmm dd``); default: the
-        current year, or last year for dates in the future.
-    options
-        Format-specific settings (``key=value`` from ``--option``).
-    """
-
-    tz: str = "UTC"
-    engine: Engine = "auto"
-    year: int | None = None
-    options: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class ParseResult:
-    """What a format returns for one chunk.
-
-    ``records`` holds canonical columns (any subset of the record schema) plus
-    ``source_line`` and ``source_offset``; ``quarantine`` follows
-    :data:`QUARANTINE_ROWS_SCHEMA`. Every input line must be in exactly one of
-    records, quarantine or the ``directives`` count.
-    """
-
-    records: pl.DataFrame
-    quarantine: pl.DataFrame
-    directives: int = 0
-    fallback: int = 0
-
-
-class LogFormat(abc.ABC):
-    """Base class of every log format, built-in or supplied by a plugin.
-
-    Subclasses set ``name`` (unique, lowercase) and ``description`` and implement
-    :meth:`parse`. The engine makes one instance per run and one state object per
-    file (:meth:`new_state`), so stateful formats (W3C ``#Fields``) keep their
-    layout across chunks of the same file.
-    """
-
-    name: ClassVar[str]
-    description: ClassVar[str] = ""
-    #: Option names accepted in ``ParseOptions.options``; others are rejected.
-    accepted_options: ClassVar[frozenset[str]] = frozenset()
-
-    def __init__(self, options: ParseOptions | None = None) -> None:
-        self.options = options or ParseOptions()
-        unknown = set(self.options.options) - self.accepted_options
-        if unknown:
-            allowed = ", ".join(sorted(self.accepted_options)) or "none"
-            msg = f"format {self.name!r} does not accept option(s) {', '.join(sorted(unknown))}; accepted: {allowed}"
-            raise ConfigError(msg)
-
-    @classmethod
-    def detect(cls, sample: Sequence[str]) -> float:
-        """Score in [0, 1] how likely ``sample`` (the first lines of a file) is this format."""
-        return 0.0
-
-    def new_state(self) -> Any:
-        """Per-file state handed to every :meth:`parse` call of that file."""
-        return None
-
-    @abc.abstractmethod
-    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
-        """Parse a chunk of lines (:data:`LINES_SCHEMA`, no blank lines) into records."""
-
-    @classmethod
-    def describe(cls) -> dict[str, Any]:
-        """Facts shown by ``shadowlens formats show NAME``."""
-        return {"name": cls.name, "description": cls.description}
+__all__ = [
+    "LINES_SCHEMA",
+    "QUARANTINE_ROWS_SCHEMA",
+    "Engine",
+    "GrammarFormat",
+    "LogFormat",
+    "ParseOptions",
+    "ParseResult",
+    "describe_lark_error",
+    "quarantine_rows",
+    "share_matching",
+]
 
 
 class GrammarFormat(LogFormat):
@@ -166,7 +91,8 @@ class GrammarFormat(LogFormat):
         """Map parsed fields (with ``_row``) to canonical columns (with ``_row``).
 
         May add ``_error`` (an :class:`ErrorCode` value) and ``_error_message``:
-        rows with an ``_error`` are quarantined instead of kept.
+        rows with an ``_error`` are quarantined instead of kept; and
+        ``_year_assumed`` (bool): rows whose time had no year.
         """
 
     # -- machinery -------------------------------------------------------------------
@@ -179,11 +105,12 @@ class GrammarFormat(LogFormat):
         per-line path: it only sees lines the fast path rejected.
         """
         parser = self.lark()
+        start = self.start
         rows: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         for row, line in zip(lines["_row"].to_list(), lines["line"].to_list(), strict=True):
             try:
-                tree = parser.parse(line)
+                tree = parser.parse(line, start=start)
                 fields = self.tree_fields(tree, line, state)
             except LarkError as exc:
                 code, message = describe_lark_error(exc, line, parser)
@@ -225,6 +152,10 @@ class GrammarFormat(LogFormat):
             [fast.select(schema.keys()).cast(pl.Schema(schema)), slow], how="vertical"
         )
         mapped = self.to_records(fields, state)
+        year_assumed = 0
+        if "_year_assumed" in mapped.columns:
+            year_assumed = int(mapped.get_column("_year_assumed").sum())
+            mapped = mapped.drop("_year_assumed")
         if "_error" in mapped.columns:
             bad = mapped.filter(pl.col("_error").is_not_null())
             errors = pl.concat(
@@ -241,7 +172,12 @@ class GrammarFormat(LogFormat):
         lineage = indexed.select("_row", "source_line", "source_offset")
         records = mapped.join(lineage, on="_row", how="left").sort("_row").drop("_row")
         quarantine = quarantine_rows(indexed, errors.sort("_row"))
-        return ParseResult(records=records, quarantine=quarantine, fallback=rejected.height)
+        return ParseResult(
+            records=records,
+            quarantine=quarantine,
+            fallback=rejected.height,
+            year_assumed=year_assumed,
+        )
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import ast
 import functools
 import re
 from collections.abc import Collection
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -63,6 +64,44 @@ def load_lark(package: str, filename: str, start: str = "start") -> Lark:
         raise GrammarError(msg) from exc
 
 
+@functools.cache
+def load_grammar_file(path: Path, starts: tuple[str, ...] = ("start",)) -> Lark:
+    """Build (once) the LALR parser of the grammar file ``path`` with ``starts`` as start rules.
+
+    ``%import common (...)`` reads shadowlens' shared ``common.lark``; relative
+    imports (``%import .x``) read files beside ``path``. Every token is kept in the
+    tree (``keep_all_tokens``), so the text of a rule is exactly what the fast
+    path's regex group for it captures.
+
+    Raises
+    ------
+    GrammarError
+        Naming the file, when it cannot be read or is not a valid LALR grammar.
+    """
+    try:
+        return Lark.open(
+            str(path),
+            parser="lalr",
+            start=list(starts),
+            import_paths=[SHADOWLENS_GRAMMARS],
+            propagate_positions=False,
+            maybe_placeholders=False,
+            keep_all_tokens=True,
+        )
+    except (LarkError, OSError) as exc:
+        msg = f"cannot load grammar {path}: {str(exc).strip()}"
+        raise GrammarError(msg) from exc
+
+
+def common_grammar() -> Lark:
+    """shadowlens' ``common.lark`` with ``syslog`` as start rule (lowered for prefixes)."""
+    from importlib.resources import files
+
+    return load_grammar_file(
+        Path(str(files("shadowlens") / "grammars" / "common.lark")), ("syslog",)
+    )
+
+
 def check_rust_regex(pattern: str, what: str) -> str:
     """Return ``pattern`` if polars' regex engine accepts it, else raise GrammarError."""
     try:
@@ -90,7 +129,13 @@ def terminal_regex(parser: Lark, name: str) -> str:
     return check_rust_regex(f"(?:{term.pattern.to_regexp()})", f"terminal {name}")
 
 
-def rule_regex(parser: Lark, rule: str, capture: Collection[str] = ()) -> str:
+#: What :func:`rule_regex` puts where the ``tail`` rule would be.
+TAIL = "\x00TAIL\x00"
+
+
+def rule_regex(
+    parser: Lark, rule: str, capture: Collection[str] = (), *, tail: str | None = None
+) -> str:
     """Lower rule ``rule`` into one regex; sub-rules named in ``capture`` become groups.
 
     Works on the grammar's EBNF (sequences, alternatives, ``?``, ``[...]``, ``*``,
@@ -108,17 +153,27 @@ def rule_regex(parser: Lark, rule: str, capture: Collection[str] = ()) -> str:
     if rule not in defs:
         msg = f"grammar has no rule {rule!r}"
         raise GrammarError(msg)
-    lowering = _Lowering(parser, defs, frozenset(capture))
-    return check_rust_regex(lowering.rule(rule, ()), f"rule {rule}")
+    lowering = _Lowering(parser, defs, frozenset(capture), tail)
+    pattern = lowering.rule(rule, ())
+    return check_rust_regex(pattern.replace(TAIL, ""), f"rule {rule}") and pattern
 
 
 class _Lowering:
-    def __init__(self, parser: Lark, defs: dict[str, Tree[Any]], capture: frozenset[str]) -> None:
+    def __init__(
+        self,
+        parser: Lark,
+        defs: dict[str, Tree[Any]],
+        capture: frozenset[str],
+        tail: str | None = None,
+    ) -> None:
         self.parser = parser
         self.defs = defs
         self.capture = capture
+        self.tail = tail
 
     def rule(self, name: str, stack: tuple[str, ...]) -> str:
+        if name == self.tail:
+            return TAIL
         if name in stack:
             msg = f"rule {name!r} is recursive; use * or + so it can become a regex"
             raise GrammarError(msg)

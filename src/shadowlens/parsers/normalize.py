@@ -243,6 +243,7 @@ def parse_timestamp(
     layouts: Sequence[str] = DEFAULT_LAYOUTS,
     yearless_layouts: Sequence[str] = YEARLESS_LAYOUTS,
     epoch: bool = True,
+    yearless_out: str | None = None,
 ) -> pl.DataFrame:
     """Add ``out`` (UTC datetime[us]) and ``assumed`` (bool) parsed from text ``source``.
 
@@ -250,6 +251,9 @@ def parse_timestamp(
     fraction) when ``epoch``, and the ``layouts`` with an optional zone suffix
     (``Z``, ``+05``, ``+0500``, ``+05:00``, ``UTC``/``GMT``/``EST``... and
     ``GMT+05:00``). A value without zone is read in ``tz`` and flagged as assumed.
+    A value read by a yearless layout gets ``year``, else the current year, or the
+    previous year when that would put it more than two days in the future;
+    ``yearless_out`` names a bool column flagging those values.
     Works in stages of ``with_columns`` so the expression graph stays small.
 
     Examples
@@ -315,6 +319,10 @@ def parse_timestamp(
                 .then(yearless.dt.offset_by("-1y"))
                 .otherwise(yearless)
             )
+        if yearless_out is not None:
+            frame = frame.with_columns(
+                (naive.is_null() & yearless.is_not_null()).alias(p + "yearless")
+            )
         frame = frame.with_columns(pl.coalesce(naive, yearless).alias(p + "naive"))
     aware = (
         pl.when(offset.is_not_null())
@@ -347,6 +355,11 @@ def parse_timestamp(
         is_assumed = offset.is_null()
     frame = frame.with_columns(result.alias(out))
     frame = frame.with_columns(pl.when(pl.col(out).is_not_null()).then(is_assumed).alias(assumed))
+    if yearless_out is not None:
+        flag = pl.col(p + "yearless") if yearless_layouts else pl.lit(False)
+        if epoch:
+            flag = flag & pl.col(p + "epoch").is_null()
+        frame = frame.with_columns((pl.col(out).is_not_null() & flag).alias(yearless_out))
     return frame.drop(c for c in frame.columns if c.startswith(p))
 
 

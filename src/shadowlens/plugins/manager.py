@@ -28,7 +28,7 @@ ENTRY_POINT_GROUP = "shadowlens"
 
 #: Built-in plugin modules, registered first and in this order.
 DEFAULT_PLUGINS: tuple[str, ...] = (
-    "shadowlens.parsers.cef",
+    "shadowlens.formats.cef",
     "shadowlens.parsers.w3c",
     "shadowlens.parsers.leef",
 )

@@ -1,0 +1,316 @@
+"""Typing of raw field text: every type of the field table, in one place.
+
+:func:`coerce` turns one candidate's raw text (a string Series, nulls where the
+field is absent or a null token) into the column's type. A value that cannot be
+typed becomes null; the mapping then keeps the raw text in ``extras``. Costly
+types (addresses, hosts, URLs, words, timestamps) are computed once per distinct
+value unless a sample shows the values are mostly distinct.
+
+Examples
+--------
+>>> import polars as pl
+>>> from shadowlens.spec.model import Alternative
+>>> from shadowlens.spec.plan import Candidate
+>>> cand = Candidate(Alternative(sources=("p",), type="port"), "p")
+>>> coerce(pl.Series(["443", "70000", None]), cand, pl.UInt16()).value.to_list()
+[443, None, None]
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from shadowlens.contract import ParseOptions
+from shadowlens.parsers import normalize as nz
+from shadowlens.spec.plan import Candidate
+
+#: Transport words and IANA protocol numbers -> canonical transport.
+TRANSPORTS = {
+    "tcp": "tcp", "udp": "udp", "icmp": "icmp", "ipv6-icmp": "ipv6-icmp", "icmpv6": "ipv6-icmp",
+    "sctp": "sctp", "gre": "gre", "esp": "esp",
+    "6": "tcp", "17": "udp", "1": "icmp", "58": "ipv6-icmp", "132": "sctp", "47": "gre", "50": "esp",
+}  # fmt: skip
+_TIME = pl.Datetime("us", "UTC")
+
+
+@dataclass
+class Typed:
+    """A typed column of one candidate; timestamps also say if the zone or year was assumed."""
+
+    value: pl.Series
+    assumed: pl.Series | None = None
+    yearless: pl.Series | None = None
+
+
+def prepare(raw: pl.Series, cand: Candidate) -> pl.Series:
+    """``extract``, then word ``map`` and ``patterns``: the text the type reads."""
+    alt = cand.alt
+    text = raw
+    if alt.extract:
+        text = text.str.extract(alt.extract, 1 if _groups(alt.extract) else 0)
+    if alt.map or alt.patterns:
+        text = per_distinct(text, lambda e: _words(e, cand))
+    return text
+
+
+def _groups(pattern: str) -> int:
+    import re
+
+    return re.compile(pattern).groups
+
+
+def _words(expr: pl.Expr, cand: Candidate) -> pl.Expr:
+    """Map words (case-insensitive) and regex patterns; unmatched text stays as it is."""
+    alt = cand.alt
+    result: pl.Expr = expr
+    if alt.patterns:
+        for pattern, value in reversed(alt.patterns):
+            result = pl.when(expr.str.contains(pattern)).then(pl.lit(value)).otherwise(result)
+    if alt.map:
+        lower = expr.str.strip_chars().str.to_lowercase()
+        mapped = lower.replace_strict(alt.map, default=None, return_dtype=pl.String())
+        result = pl.coalesce(mapped, result)
+    return result
+
+
+def coerce(
+    raw: pl.Series,
+    cand: Candidate,
+    dtype: pl.DataType,
+    options: ParseOptions | None = None,
+    formats: pl.Series | None = None,
+) -> Typed:
+    """The typed value of ``raw`` for ``cand`` in ``dtype`` (see the module docstring)."""
+    options = options or ParseOptions()
+    alt = cand.alt
+    kind = alt.type
+    if kind == "timestamp":
+        return _timestamps(prepare(raw, cand), cand, options, formats)
+    text = prepare(raw, cand)
+    if kind in ("string", "url"):
+        value = text
+    elif kind in ("int", "float"):
+        value = _number(text, kind, alt.scale, dtype)
+    elif kind == "port":
+        value = text.str.strip_chars().cast(pl.UInt16(), strict=False)
+    elif kind == "domain":
+        value = _domains(text)
+    else:
+        value = per_distinct(text, _KINDS[kind], _OUT.get(kind, pl.String()))
+    if alt.case == "upper":
+        value = value.str.to_uppercase()
+    elif alt.case == "lower":
+        value = value.str.to_lowercase()
+    if value.dtype != dtype:
+        value = value.cast(dtype, strict=False)
+    return Typed(value)
+
+
+def _number(text: pl.Series, kind: str, scale: float | None, dtype: pl.DataType) -> pl.Series:
+    stripped = text.str.strip_chars()
+    if kind == "int" and scale is None:
+        return stripped.cast(dtype, strict=False)
+    number = stripped.cast(pl.Float64, strict=False)
+    if scale is not None:
+        number = number * scale
+    if dtype.is_integer():
+        number = number.round(0)
+        low, high = _bounds(dtype)
+        return (
+            number.to_frame("n")
+            .select(pl.when(pl.col("n").is_between(low, high)).then(pl.col("n")).cast(dtype))
+            .to_series()
+        )
+    return number.cast(dtype, strict=False)
+
+
+def _bounds(dtype: pl.DataType) -> tuple[int, int]:
+    bits = {pl.UInt8: 8, pl.UInt16: 16, pl.UInt32: 32, pl.UInt64: 64}
+    for kind, width in bits.items():
+        if dtype == kind:
+            return 0, 2**width - 1
+    return -(2**63), 2**63 - 1
+
+
+def _domains(text: pl.Series) -> pl.Series:
+    """Registrable domains (Public Suffix List), looked up once per distinct host."""
+    from shadowlens.enrich.match import _psl
+
+    hosts = text.to_frame("v").select(nz.clean_host(pl.col("v"))).to_series()
+    distinct = hosts.unique().drop_nulls()
+    psl = _psl()
+    domains = pl.Series([psl.privatesuffix(h) for h in distinct.to_list()], dtype=pl.String())
+    return hosts.replace_strict(distinct, domains, default=None, return_dtype=pl.String())
+
+
+def _transport(expr: pl.Expr) -> pl.Expr:
+    word = expr.str.strip_chars().str.to_lowercase()
+    return word.replace_strict(TRANSPORTS, default=None, return_dtype=pl.String())
+
+
+_KINDS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "ip": nz.valid_ip,
+    "host": nz.clean_host,
+    "url_host": nz.url_host,
+    "action": lambda e: nz.normalize_action(nz.null_if_dash(e)),
+    "severity": nz.severity,
+    "transport": _transport,
+}
+_OUT: dict[str, pl.DataType] = {"severity": pl.UInt8()}
+
+
+def per_distinct(
+    values: pl.Series, fn: Callable[[pl.Expr], pl.Expr], dtype: pl.DataType | None = None
+) -> pl.Series:
+    """``fn`` over ``values``, computed once per distinct value when values repeat.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> per_distinct(pl.Series(["a", "a", None]), lambda e: e.str.to_uppercase()).to_list()
+    ['A', 'A', None]
+    """
+    if values.len() == 0 or values.null_count() == values.len():
+        return pl.Series(values.name, [None] * values.len(), dtype=dtype or pl.String())
+    if mostly_distinct(values):
+        return values.to_frame("v").select(fn(pl.col("v"))).to_series()
+    distinct = values.unique().drop_nulls()
+    mapped = distinct.to_frame("v").select(fn(pl.col("v"))).to_series()
+    out_type = dtype or mapped.dtype
+    return values.replace_strict(distinct, mapped, default=None, return_dtype=out_type)
+
+
+def mostly_distinct(values: pl.Series, sample: int = 512) -> bool:
+    """Whether most values of an evenly spread sample differ (timestamps with seconds)."""
+    picked = values.gather_every(max(1, values.len() // sample)).drop_nulls()
+    return picked.len() > 0 and picked.n_unique() > picked.len() // 2
+
+
+# -- timestamps ------------------------------------------------------------------------
+
+
+def _timestamps(
+    text: pl.Series, cand: Candidate, options: ParseOptions, formats: pl.Series | None
+) -> Typed:
+    """UTC times, ``assumed`` (no zone in the text and no ``tz`` in the spec) and ``yearless``."""
+    tz = cand.alt.tz or options.tz
+    if formats is not None and formats.null_count() < formats.len():
+        return _by_format_column(text, cand, options, formats)
+    frame = _parse_distinct(text, tz, options.year, cand.layouts, cand.yearless, cand.epoch)
+    return _typed_time(frame, cand)
+
+
+def _typed_time(frame: pl.DataFrame, cand: Candidate) -> Typed:
+    assumed = frame.get_column("assumed")
+    if cand.alt.tz is not None:
+        assumed = (
+            assumed.to_frame()
+            .select(pl.when(pl.col("assumed").is_not_null()).then(pl.lit(False)))
+            .to_series()
+        )
+    return Typed(frame.get_column("time"), assumed, frame.get_column("yearless"))
+
+
+def _parse_distinct(
+    text: pl.Series,
+    tz: str,
+    year: int | None,
+    layouts: tuple[str, ...],
+    yearless: tuple[str, ...],
+    epoch: bool,
+) -> pl.DataFrame:
+    """``time``, ``assumed``, ``yearless`` per row, each distinct text parsed once."""
+    parse = functools.partial(
+        _parse_frame, tz=tz, year=year, layouts=layouts, yearless=yearless, epoch=epoch
+    )
+    if text.len() == 0 or mostly_distinct(text):
+        return parse(text.to_frame("text")).drop("text")
+    distinct = parse(text.unique().drop_nulls().to_frame("text"))
+    return (
+        text.to_frame("text")
+        .join(distinct, on="text", how="left", maintain_order="left")
+        .drop("text")
+    )
+
+
+def _parse_frame(
+    frame: pl.DataFrame,
+    *,
+    tz: str,
+    year: int | None,
+    layouts: tuple[str, ...],
+    yearless: tuple[str, ...],
+    epoch: bool,
+) -> pl.DataFrame:
+    return nz.parse_timestamp(
+        frame,
+        "text",
+        out="time",
+        assumed="assumed",
+        tz=tz,
+        year=year,
+        layouts=layouts,
+        yearless_layouts=yearless,
+        epoch=epoch,
+        yearless_out="yearless",
+    )
+
+
+def _by_format_column(
+    text: pl.Series, cand: Candidate, options: ParseOptions, formats: pl.Series
+) -> Typed:
+    """Times whose layout is given per row by another field (LEEF ``devTimeFormat``).
+
+    Each distinct layout text is translated once (Java patterns when
+    ``format_syntax = "java"``); a value it cannot read falls back to the
+    candidate's own layouts.
+    """
+    tz = cand.alt.tz or options.tz
+    frame = pl.DataFrame({"text": text, "fmt": formats.cast(pl.String())}).with_row_index("_i")
+    parts = []
+    for fmt in frame.get_column("fmt").unique().to_list():
+        group = frame.filter(pl.col("fmt").eq_missing(fmt))
+        if fmt:
+            layout = nz.java_to_strftime(fmt)[0] if cand.alt.format_syntax == "java" else fmt
+            dated = "%Y" in layout or "%y" in layout
+            read = _parse_frame(
+                group,
+                tz=tz,
+                year=options.year,
+                layouts=(layout,) if dated else (),
+                yearless=() if dated else (layout,),
+                epoch=False,
+            )
+            parts.append(read.filter(pl.col("time").is_not_null()))
+            group = read.filter(pl.col("time").is_null()).drop("time", "assumed", "yearless")
+        parts.append(
+            _parse_frame(
+                group,
+                tz=tz,
+                year=options.year,
+                layouts=cand.layouts,
+                yearless=cand.yearless,
+                epoch=cand.epoch,
+            )
+        )
+    joined = pl.concat(parts, how="vertical_relaxed").sort("_i")
+    return _typed_time(joined.select("time", "assumed", "yearless"), cand)
+
+
+def time_between(
+    start: pl.Series, end: pl.Series, cand: Candidate, options: ParseOptions, dtype: pl.DataType
+) -> pl.Series:
+    """Milliseconds from ``start`` to ``end`` (both typed with the candidate's layouts)."""
+    t0 = _timestamps(start, cand, options, None).value
+    t1 = _timestamps(end, cand, options, None).value
+    low, high = _bounds(dtype)
+    diff = (t1 - t0).dt.total_milliseconds()
+    return (
+        diff.to_frame("d")
+        .select(pl.when(pl.col("d").is_between(low, high)).then(pl.col("d")).cast(dtype))
+        .to_series()
+    )

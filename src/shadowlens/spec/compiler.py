@@ -1,0 +1,510 @@
+"""Grammar + spec -> :class:`~shadowlens.spec.plan.Plan`: one compiler for every format.
+
+Steps (each failure is a :class:`~shadowlens.errors.SpecError` or
+:class:`~shadowlens.errors.GrammarError` naming the file, raised when the
+format is registered, never on data):
+
+1. load the grammar with Lark (LALR; the start rules the plan needs);
+2. find the *parsed fields*: the leaf rules reachable from the start rule
+   (``[record] fields`` may list them instead);
+3. lower the start rule into one regex with a named group per field
+   (:func:`~shadowlens.parsers.grammar.rule_regex`), stopping before a key=value
+   list or delimited values, which become the tail;
+4. compile the key=value list, the delimited values (and their directives) and
+   the transport prefix from their rules and terminals;
+5. turn the field table and its quirks into ordered, typed candidates per
+   column, resolving conditions on format options.
+
+Examples
+--------
+>>> from shadowlens.formats import builtin_spec
+>>> plan = compile_spec(builtin_spec("cef"))
+>>> plan.head.marker, plan.pairs.token, plan.prefix.field
+('CEF:', 'KV_PAIR', 'cef_prefix')
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lark import Lark
+from lark.grammar import NonTerminal, Terminal
+
+from shadowlens.errors import GrammarError, SpecError
+from shadowlens.parsers import normalize as nz
+from shadowlens.parsers.grammar import (
+    TAIL,
+    common_grammar,
+    load_grammar_file,
+    rule_regex,
+    terminal_regex,
+)
+from shadowlens.schema import RECORD_POLARS_SCHEMA
+from shadowlens.spec.model import (
+    SYSLOG_FIELDS,
+    Alternative,
+    Condition,
+    FieldRule,
+    FormatSpec,
+    referenced_fields,
+)
+from shadowlens.spec.plan import (
+    Candidate,
+    ColumnPlan,
+    ColumnsPlan,
+    DetectPlan,
+    DirectivePlan,
+    HeadPlan,
+    PairsPlan,
+    Plan,
+    PrefixPlan,
+)
+
+_ZONE_DIRECTIVE = re.compile(r"\s*(?:%:z|%::z|%#z|%z|%Z)\s*$")
+_YEAR = re.compile(r"%[YyGCs]|%[+cDFx]")
+
+
+def compile_spec(spec: FormatSpec, options: Mapping[str, str] | None = None) -> Plan:
+    """The plan of ``spec`` with format ``options`` (defaults filled from the spec).
+
+    Raises
+    ------
+    SpecError
+        When the table names a field the grammar does not have, or an option value
+        is not one of its choices.
+    GrammarError
+        When the grammar does not load or a rule cannot become a regex.
+    """
+    opts = resolve_options(spec, options or {})
+    starts = [spec.start]
+    columns_spec = spec.record.columns
+    if columns_spec and columns_spec.directive:
+        starts.append(columns_spec.directive_rule or "directive")
+    lark = load_grammar_file(spec.grammar_path.resolve(), tuple(starts))
+    rules = _rule_defs(lark)
+    for start in starts:
+        if start not in rules:
+            msg = f"grammar {spec.grammar} has no rule {start!r}"
+            raise SpecError(msg, path=str(spec.path))
+    fields = _fields(spec, lark, rules)
+    head = _head(spec, lark, fields)
+    prefix = _prefix(spec, fields)
+    pairs = _pairs(spec, lark, rules)
+    columns = _columns(spec, lark, rules)
+    picked = _picked(spec, fields, prefix, pairs is not None or columns is not None, columns)
+    table = _table(spec, opts)
+    detect = DetectPlan(
+        pattern=spec.detect.pattern or head.regex,
+        any=spec.detect.any,
+        hint=spec.detect.hint,
+        hint_score=spec.detect.hint_score,
+    )
+    return Plan(
+        spec=spec,
+        grammar=spec.grammar_path,
+        start=spec.start,
+        head=head,
+        fields=fields,
+        escapes=dict(spec.record.escapes),
+        null=spec.null,
+        picked=picked,
+        table=table,
+        detect=detect,
+        prefix=prefix,
+        pairs=pairs,
+        columns=columns,
+        options=opts,
+        trim=spec.record.trim,
+    )
+
+
+def resolve_options(spec: FormatSpec, given: Mapping[str, str]) -> dict[str, str]:
+    """Every declared option with its value (given, else default); checks choices."""
+    resolved: dict[str, str] = {}
+    for option in spec.options:
+        value = given.get(option.name, option.default)
+        if value is None:
+            continue
+        if option.choices and value not in option.choices:
+            msg = (
+                f"--option {option.name} must be one of {', '.join(option.choices)}, not {value!r}"
+            )
+            raise SpecError(msg, path=str(spec.path))
+        resolved[option.name] = value
+    return resolved
+
+
+# -- the grammar side ------------------------------------------------------------------
+
+
+def _rule_defs(lark: Lark) -> dict[str, Any]:
+    return {str(name): tree for name, _params, tree, _opts in lark.grammar.rule_defs}
+
+
+def _reachable(rules: Mapping[str, Any], start: str, stop: set[str]) -> list[str]:
+    """Rules used from ``start`` in first-use order, not looking inside ``stop`` rules."""
+    seen, todo = [start], [start]
+    while todo:
+        name = todo.pop(0)
+        tree = rules.get(name)
+        if tree is None or name in stop:
+            continue
+        for ref in tree.scan_values(lambda v: isinstance(v, NonTerminal)):
+            if ref.name not in seen:
+                seen.append(ref.name)
+                todo.append(ref.name)
+    return seen
+
+
+def _is_leaf(tree: Any) -> bool:
+    return not any(True for _ in tree.scan_values(lambda v: isinstance(v, NonTerminal)))
+
+
+def _fields(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> tuple[str, ...]:
+    """The parsed fields: ``[record] fields``, else the leaf rules reachable from the start."""
+    blocks = {b.rule for b in (spec.record.pairs, spec.record.columns) if b is not None}
+    if spec.record.fields is not None:
+        for name in spec.record.fields:
+            if name not in rules:
+                msg = f"record.fields: grammar {spec.grammar} has no rule {name!r}"
+                raise SpecError(msg, path=str(spec.path))
+        return spec.record.fields
+    reachable = _reachable(rules, spec.start, blocks)
+    return tuple(
+        name
+        for name in reachable
+        if name not in blocks
+        and name != spec.start
+        and not name.startswith("_")
+        and _is_leaf(rules[name])
+    )
+
+
+def _head(spec: FormatSpec, lark: Lark, fields: tuple[str, ...]) -> HeadPlan:
+    """The start rule lowered into one regex (the pairs/values rule, if any, is the tail)."""
+    tail_rule = next(
+        (b.rule for b in (spec.record.pairs, spec.record.columns) if b is not None), None
+    )
+    if tail_rule is not None and tail_rule == spec.start:
+        return HeadPlan(regex="^(?P<_head>)", fields=(), tail=True)
+    pattern = rule_regex(lark, spec.start, capture=fields, tail=tail_rule)
+    tail = tail_rule is not None
+    if tail:
+        if not pattern.endswith(TAIL) or pattern.count(TAIL) != 1:
+            msg = (
+                f"rule {tail_rule!r} must come last in rule {spec.start!r}, once, so the "
+                "fast path can read it as the rest of the line"
+            )
+            msg = f"{spec.grammar}: {msg}"
+            raise GrammarError(msg)
+        pattern = pattern[: -len(TAIL)]
+    regex = f"^(?P<_head>{pattern})" + ("" if tail else "$")
+    _check_python(regex, spec)
+    marker = spec.record.marker
+    prefix = spec.record.prefix
+    if marker is None:
+        return HeadPlan(regex=regex, fields=fields, tail=tail)
+    if prefix is None:
+        msg = "record.marker needs record.prefix (the rule that ends at the marker)"
+        raise SpecError(msg, path=str(spec.path))
+    lowered_prefix = rule_regex(lark, prefix, capture={prefix})
+    opening = f"(?:{lowered_prefix})?"
+    literal = re.escape(marker)
+    if not pattern.startswith(opening + literal):
+        msg = (
+            f"record.marker {marker!r}: rule {spec.start!r} must start with the optional "
+            f"prefix rule {prefix!r} followed by the marker text"
+        )
+        raise SpecError(msg, path=str(spec.path))
+    after = pattern[len(opening) + len(literal) :]
+    prefix_terminal = _single_terminal(lark, prefix)
+    prefix_regex = (
+        "^(?:" + terminal_regex(lark, prefix_terminal) + ")$"
+        if prefix_terminal
+        else "^" + rule_regex(lark, prefix) + "$"
+    )
+    return HeadPlan(
+        regex=regex,
+        fields=fields,
+        tail=tail,
+        marker=marker,
+        prefix_field=prefix,
+        prefix_regex=prefix_regex,
+        after_marker="^(?P<_head>" + after + ")" + ("" if tail else "$"),
+    )
+
+
+def _single_terminal(lark: Lark, rule: str) -> str | None:
+    tree = _rule_defs(lark)[rule]
+    terms = list(tree.scan_values(lambda v: isinstance(v, Terminal)))
+    return str(terms[0].name) if len(terms) == 1 else None
+
+
+def _check_python(regex: str, spec: FormatSpec) -> None:
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        msg = f"{spec.grammar}: the fast-path regex does not compile ({exc}); is a field rule used twice?"
+        raise GrammarError(msg) from exc
+
+
+def _prefix(spec: FormatSpec, fields: tuple[str, ...]) -> PrefixPlan | None:
+    prefix = spec.record.prefix
+    if prefix is None:
+        return None
+    if prefix not in fields:
+        msg = f"record.prefix {prefix!r} is not a parsed field (a leaf rule) of {spec.grammar}"
+        raise SpecError(msg, path=str(spec.path))
+    syslog = rule_regex(common_grammar(), "syslog", capture=SYSLOG_FIELDS[:-1])
+    return PrefixPlan(field=prefix, regex=f"^(?P<_sys>{syslog})", fields=SYSLOG_FIELDS)
+
+
+def _block_token(spec: FormatSpec, rules: Mapping[str, Any], rule: str, token: str | None) -> str:
+    if rule not in rules:
+        msg = f"grammar {spec.grammar} has no rule {rule!r}"
+        raise SpecError(msg, path=str(spec.path))
+    if token is not None:
+        return token
+    terms = {str(t.name) for t in rules[rule].scan_values(lambda v: isinstance(v, Terminal))}
+    named = sorted(t for t in terms if not t.startswith("_") and t.isupper())
+    if len(named) != 1:
+        msg = (
+            f"rule {rule!r} has terminals {named}: name the one that holds a value with token = ..."
+        )
+        raise SpecError(msg, path=str(spec.path))
+    return named[0]
+
+
+def _pairs(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> PairsPlan | None:
+    p = spec.record.pairs
+    if p is None:
+        return None
+    token = _block_token(spec, rules, p.rule, p.token)
+    return PairsPlan(
+        rule=p.rule,
+        token=token,
+        token_regex=terminal_regex(lark, token),
+        separator=p.separator,
+        strip=p.strip,
+        escapes=dict(p.escapes),
+    )
+
+
+def _columns(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> ColumnsPlan | None:
+    c = spec.record.columns
+    if c is None:
+        return None
+    token = _block_token(spec, rules, c.rule, c.token)
+    directive = None
+    if c.directive:
+        rule = c.directive_rule or "directive"
+        directive = DirectivePlan(
+            rule=rule,
+            layout_name=c.directive,
+            fields_key="^" + terminal_regex(lark, "FIELDS_KEY"),
+            named_key="^" + terminal_regex(lark, "DIRECTIVE_KEY"),
+            fields="^" + rule_regex(lark, "fields_directive") + "$",
+            field_id=terminal_regex(lark, "FIELD_ID"),
+            named="^"
+            + rule_regex(lark, "named_directive", capture={"directive_name", "directive_text"})
+            + "$",
+            comment="^" + terminal_regex(lark, "COMMENT") + "$",
+        )
+    return ColumnsPlan(
+        rule=c.rule,
+        token=token,
+        token_regex=terminal_regex(lark, token),
+        quote=c.quote,
+        names=c.names,
+        names_option=c.names_option,
+        directive=directive,
+        extra=c.extra,
+        case_insensitive=c.case_insensitive,
+    )
+
+
+def _picked(
+    spec: FormatSpec,
+    fields: tuple[str, ...],
+    prefix: PrefixPlan | None,
+    keyed: bool,
+    columns: ColumnsPlan | None,
+) -> tuple[str, ...]:
+    """Referenced names that are not rule fields: keys of the pairs or column names."""
+    known = set(fields) | set(prefix.fields if prefix else ())
+    picked = []
+    for name in referenced_fields(spec):
+        if name in known:
+            continue
+        if not keyed:
+            rules = ", ".join(fields) or "none"
+            msg = f"[fields] reads {name!r}, which is not a field rule of {spec.grammar} (fields: {rules})"
+            raise SpecError(msg, path=str(spec.path), line=_line_of(spec, name))
+        if columns is not None and columns.names and not columns.directive:
+            names = {n.lower() if columns.case_insensitive else n for n in columns.names}
+            if (name.lower() if columns.case_insensitive else name) not in names:
+                msg = f"[fields] reads {name!r}, which is neither a field rule nor a column name"
+                raise SpecError(msg, path=str(spec.path), line=_line_of(spec, name))
+        picked.append(name.lower() if columns is not None and columns.case_insensitive else name)
+    return tuple(dict.fromkeys(picked))
+
+
+def _line_of(spec: FormatSpec, name: str) -> int | None:
+    for number, line in enumerate(spec.text.splitlines(), start=1):
+        if re.search(r"[\"']" + re.escape(name) + r"[\"']", line):
+            return number
+    return None
+
+
+# -- the field table -------------------------------------------------------------------
+
+
+def _table(spec: FormatSpec, options: Mapping[str, str]) -> tuple[ColumnPlan, ...]:
+    """Ordered typed candidates per column: quirk rules first, then the table's."""
+    columns: dict[str, list[Candidate]] = {}
+    quirk_tests: dict[str, list[tuple[Condition, ...]]] = {}
+    for quirk in spec.quirks:
+        when = _resolve(quirk.when, options)
+        if when is None:
+            continue
+        for rule in quirk.fields:
+            for cand in _candidates(rule, options, spec):
+                merged = Candidate(
+                    alt=cand.alt,
+                    source=cand.source,
+                    layouts=cand.layouts,
+                    yearless=cand.yearless,
+                    epoch=cand.epoch,
+                    inputs=cand.inputs,
+                    when=(*when, *cand.when),
+                    quirk=quirk.name,
+                )
+                columns.setdefault(rule.column, []).append(merged)
+            quirk_tests.setdefault(rule.column, []).append(when)
+    plans = []
+    rules = list(spec.fields)
+    action = spec.field("action")
+    if action is not None and spec.field("action_raw") is None:
+        # The vendor's own word: the same sources as action, as logged.
+        rules.append(FieldRule("action_raw", tuple(_as_logged(a) for a in action.alternatives)))
+    for rule in rules:
+        base = list(_candidates(rule, options, spec))
+        unless = tuple(quirk_tests.get(rule.column, ()))
+        if unless:
+            base = [_with_unless(c, unless) for c in base]
+        columns.setdefault(rule.column, []).extend(base)
+    for column, candidates in columns.items():
+        plans.append(ColumnPlan(column, RECORD_POLARS_SCHEMA[column], tuple(candidates)))
+    return tuple(plans)
+
+
+def _as_logged(alt: Alternative) -> Alternative:
+    return Alternative(
+        sources=alt.sources,
+        join=alt.join,
+        sep=alt.sep,
+        value=alt.value,
+        when=alt.when,
+        line=alt.line,
+    )
+
+
+def _with_unless(cand: Candidate, unless: tuple[tuple[Condition, ...], ...]) -> Candidate:
+    return Candidate(
+        alt=cand.alt,
+        source=cand.source,
+        layouts=cand.layouts,
+        yearless=cand.yearless,
+        epoch=cand.epoch,
+        inputs=cand.inputs,
+        when=cand.when,
+        quirk=cand.quirk,
+        unless=unless,
+    )
+
+
+def _resolve(
+    conditions: tuple[Condition, ...], options: Mapping[str, str]
+) -> tuple[Condition, ...] | None:
+    """Row conditions left after the option ones are evaluated; None when an option test fails."""
+    rows = []
+    for cond in conditions:
+        name = cond.option
+        if name is None:
+            rows.append(cond)
+            continue
+        value = options.get(name)
+        if not _option_holds(cond, value):
+            return None
+    return tuple(rows)
+
+
+def _option_holds(cond: Condition, value: str | None) -> bool:
+    if cond.present is not None:
+        return (value is not None) == cond.present
+    if value is None:
+        return False
+    if cond.equals:
+        return value.lower() in {v.lower() for v in cond.equals}
+    return cond.regex is not None and re.search(cond.regex, value) is not None
+
+
+def _candidates(rule: FieldRule, options: Mapping[str, str], spec: FormatSpec) -> list[Candidate]:
+    found = []
+    for alt in rule.alternatives:
+        when = _resolve(alt.when, options)
+        if when is None:
+            continue
+        layouts, yearless, epoch = _layouts(alt)
+        sources: list[tuple[str | None, tuple[str, ...]]]
+        if alt.sources:
+            sources = [(s, (s,)) for s in alt.sources]
+        elif alt.join:
+            sources = [(None, alt.join)]
+        elif alt.between:
+            sources = [(None, alt.between)]
+        else:
+            sources = [(None, ())]
+        extra = (alt.formats_from,) if alt.formats_from else ()
+        for source, inputs in sources:
+            found.append(
+                Candidate(
+                    alt=alt,
+                    source=source,
+                    layouts=layouts,
+                    yearless=yearless,
+                    epoch=epoch,
+                    inputs=(*inputs, *extra),
+                    when=when,
+                )
+            )
+    return found
+
+
+def _layouts(alt: Alternative) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
+    """(dated layouts, yearless layouts, epoch allowed) of a timestamp alternative."""
+    if alt.type != "timestamp" and alt.between is None:
+        return (), (), False
+    if not alt.formats:
+        return tuple(nz.DEFAULT_LAYOUTS), tuple(nz.YEARLESS_LAYOUTS), True
+    dated: list[str] = []
+    yearless: list[str] = []
+    epoch = False
+    for fmt in alt.formats:
+        if fmt in ("epoch", "epoch_s", "epoch_ms"):
+            epoch = True
+            continue
+        layout = nz.java_to_strftime(fmt)[0] if alt.format_syntax == "java" else fmt
+        layout = _ZONE_DIRECTIVE.sub("", layout)
+        (dated if _YEAR.search(layout) else yearless).append(layout)
+    return tuple(dated), tuple(yearless), epoch
+
+
+def grammar_rules(path: Path, start: str = "start") -> list[str]:
+    """The leaf rules of a grammar file (what ``formats new`` and ``formats show`` list)."""
+    lark = load_grammar_file(path.resolve(), (start,))
+    rules = _rule_defs(lark)
+    return [r for r in _reachable(rules, start, set()) if not r.startswith("_") and r != start]

@@ -1,0 +1,100 @@
+"""What ``shadowlens formats show NAME`` prints for a spec-defined format."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shadowlens.spec.model import Alternative, Condition
+from shadowlens.spec.plan import Candidate, Plan
+
+
+def describe_spec(plan: Plan) -> dict[str, Any]:
+    """JSON-ready facts: spec and grammar files, record layout, field table, quirks, options."""
+    spec = plan.spec
+    record: dict[str, Any] = {"fields": list(plan.fields)}
+    if plan.prefix:
+        record["prefix"] = (
+            f"{plan.prefix.field} (split by common.syslog into {', '.join(plan.prefix.fields)})"
+        )
+    if plan.head.marker:
+        record["marker"] = plan.head.marker
+    if plan.pairs:
+        record["pairs"] = (
+            f"{plan.pairs.rule}: one {plan.pairs.token} per pair, key{plan.pairs.separator}value"
+        )
+    if plan.columns:
+        layout = (
+            f"#{plan.columns.directive.layout_name} directive"
+            if plan.columns.directive
+            else ", ".join(plan.columns.names)
+        )
+        record["columns"] = (
+            f"{plan.columns.rule}: one {plan.columns.token} per value; names: {layout}"
+        )
+    table = {
+        column.column: [describe_candidate(c) for c in column.candidates] for column in plan.table
+    }
+    return {
+        "spec": str(spec.path),
+        "grammar": str(plan.grammar),
+        "record": record,
+        "table": table,
+        "quirks": [
+            {"name": q.name, "when": [describe_condition(c) for c in q.when], "because": q.because}
+            for q in spec.quirks
+        ],
+        "options": {
+            o.name: {"default": o.default, "choices": list(o.choices), "help": o.help}
+            for o in spec.options
+        },
+        "null": list(spec.null),
+        "reference_only": ["nothing: every rule has a fast path"],
+    }
+
+
+def describe_candidate(cand: Candidate) -> str:
+    """One line: ``source (type, settings) [when ...]``."""
+    alt = cand.alt
+    source = _source(alt, cand.source)
+    settings: list[str] = [alt.type]
+    if alt.formats:
+        settings.append("formats " + " | ".join(alt.formats))
+    if alt.formats_from:
+        settings.append(f"layout from {alt.formats_from} ({alt.format_syntax})")
+    if alt.tz:
+        settings.append(f"zone {alt.tz}")
+    if alt.scale is not None:
+        settings.append(f"x {alt.scale:g}")
+    if alt.extract:
+        settings.append(f"extract {alt.extract}")
+    if alt.map:
+        settings.append(f"{len(alt.map)} mapped words")
+    if alt.patterns:
+        settings.append(f"{len(alt.patterns)} patterns")
+    if alt.keep:
+        settings.append("kept in extras")
+    text = f"{source} ({', '.join(settings)})"
+    if cand.when:
+        text += " when " + " and ".join(describe_condition(c) for c in cand.when)
+    if cand.quirk:
+        text += f" [quirk {cand.quirk}]"
+    return text
+
+
+def _source(alt: Alternative, source: str | None) -> str:
+    if alt.value is not None:
+        return repr(alt.value)
+    if alt.join:
+        return f" {alt.sep!r} ".join(alt.join).join("()")
+    if alt.between:
+        return f"{alt.between[1]} - {alt.between[0]}"
+    return source or "?"
+
+
+def describe_condition(cond: Condition) -> str:
+    """``field = a | b``, ``field ~ /regex/`` or ``field present``."""
+    if cond.present is not None:
+        return f"{cond.field} {'present' if cond.present else 'absent'}"
+    if cond.equals:
+        return f"{cond.field} = {' | '.join(cond.equals)}"
+    return f"{cond.field} ~ /{cond.regex}/"
