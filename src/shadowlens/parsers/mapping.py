@@ -146,6 +146,8 @@ class _Row:
         elif cond.equals:
             lower = [v.lower() for v in cond.equals]
             hit = values.str.strip_chars().str.to_lowercase().is_in(lower).fill_null(False)
+        elif cond.not_regex is not None:
+            hit = (~values.str.contains(cond.not_regex)).fill_null(False)
         else:
             hit = values.str.contains(cond.regex or "").fill_null(False)
         return hit.to_numpy().astype(bool)

@@ -449,6 +449,8 @@ def _option_holds(cond: Condition, value: str | None) -> bool:
         return False
     if cond.equals:
         return value.lower() in {v.lower() for v in cond.equals}
+    if cond.not_regex is not None:
+        return re.search(cond.not_regex, value) is None
     return cond.regex is not None and re.search(cond.regex, value) is not None
 
 

@@ -97,4 +97,6 @@ def describe_condition(cond: Condition) -> str:
         return f"{cond.field} {'present' if cond.present else 'absent'}"
     if cond.equals:
         return f"{cond.field} = {' | '.join(cond.equals)}"
+    if cond.not_regex is not None:
+        return f"{cond.field} !~ /{cond.not_regex}/"
     return f"{cond.field} ~ /{cond.regex}/"

@@ -67,13 +67,15 @@ class Condition:
 
     ``field`` names a parsed field, or ``option.NAME`` a format option. The
     value matches when it equals one of ``equals`` (case-insensitive), matches
-    ``regex``, or (``present``) is not null.
+    ``regex`` (is non-null and does not match ``not_regex``), or (``present``)
+    is not null.
     """
 
     field: str
     equals: tuple[str, ...] = ()
     regex: str | None = None
     present: bool | None = None
+    not_regex: str | None = None
 
     @property
     def option(self) -> str | None:
@@ -577,17 +579,24 @@ class _Reader:
             if isinstance(test, str | list):
                 values = (test,) if isinstance(test, str) else tuple(str(v) for v in test)
                 found.append(Condition(name, equals=values))
-            elif isinstance(test, Mapping) and set(test) <= {"regex", "present"} and test:
-                regex = test.get("regex")
+            elif (
+                isinstance(test, Mapping)
+                and len(test) == 1
+                and set(test) <= {"regex", "not_regex", "present"}
+            ):
+                regex, negated = test.get("regex"), test.get("not_regex")
                 found.append(
                     Condition(
                         name,
                         regex=self.regex(regex if isinstance(regex, str) else None, where, "when"),
+                        not_regex=self.regex(
+                            negated if isinstance(negated, str) else None, where, "when"
+                        ),
                         present=bool(test["present"]) if "present" in test else None,
                     )
                 )
             else:
-                msg = f"{where}.when.{name}: expected a value, a list, or {{regex = ...}} / {{present = true}}"
+                msg = f"{where}.when.{name}: expected a value, a list, or one of {{regex = ...}}, {{not_regex = ...}}, {{present = true}}"
                 raise self.fail(msg, where, "when")
         return tuple(found)
 
