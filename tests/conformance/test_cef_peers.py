@@ -42,7 +42,7 @@ CefFormat = format_class("cef")
 PLAN = CefFormat().plan
 HEADER_FIELDS = [f for f in PLAN.fields if f != "cef_prefix"]
 HEADER_ESCAPES = PLAN.escapes
-VALUE_ESCAPES = PLAN.pairs.escapes
+VALUE_ESCAPES = PLAN.pairs[0].escapes
 
 
 def read_times(texts: pl.Series, *, tz: str = "UTC", year: int | None = None) -> pl.DataFrame:

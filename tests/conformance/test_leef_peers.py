@@ -27,8 +27,17 @@ from typing import Any
 import polars as pl
 import pytest
 
-from shadowlens.parsers.leef import LeefFormat, decode_delimiter
-from shadowlens.testing import lines_frame
+from shadowlens.parsers.delimited import decode
+from shadowlens.testing import format_class, lines_frame
+
+LeefFormat = format_class("leef")
+BLOCK = LeefFormat().plan.pairs[0]
+BLOCKS = [b.rule for b in LeefFormat().plan.pairs]
+
+
+def decode_delimiter(field: str | None) -> str | None:
+    return decode(field, BLOCK)
+
 
 PEERS = Path(__file__).parent / "peer_vectors"
 SHARED = (
@@ -159,10 +168,14 @@ def replay_line(line: str) -> Replay:
         }
         for key in ("vendor", "product", "product_version", "event_id"):
             header[key] = header[key].replace("\\|", "|").replace("\\\\", "\\")
-        raw = row["delimiter"]
+        raw = row["leef_delimiter"]
         header["delimiter"] = raw if not raw else decode_delimiter(raw)
         out.header = header
-        out.attributes = dict(pair.split("=", 1) for pair in row["pairs"])
+        # LEEF:0 pairs are raw KV_PAIR tokens (the spaces that end them included).
+        strip = " " if row["_block"] == BLOCKS.index("cef_pairs") else ""
+        out.attributes = {
+            k: v.rstrip(strip) for k, v in (pair.split("=", 1) for pair in row["pairs"])
+        }
     return out
 
 

@@ -71,7 +71,7 @@ def test_tricky_lines_in_a_regular_chunk_equal_lark() -> None:
 
 def test_the_template_route_takes_the_regular_rows() -> None:
     lines = [regular(i) for i in range(40)] + TRICKY
-    header_re = CefFormat().plan.head.after_marker
+    header_re = CefFormat().plan.head.variants[0].regex
     frame = (
         pl.DataFrame({"line": lines})
         .select(pl.col("line").str.splitn("CEF:", 2).alias("p"))
@@ -94,7 +94,7 @@ def test_split_extension_without_a_dominant_order_uses_extract_all() -> None:
     frame = pl.DataFrame(
         {"field_1": ["0|h|a=1 b=2", "0|h|b=1 a=2", "0|h|c=3"], "_head": ["0|h|"] * 3}
     ).with_columns(_head_len=pl.lit(4))
-    out = split_extension(frame, CefFormat().plan.pairs.token_regex, min_share=0.9)
+    out = split_extension(frame, CefFormat().plan.pairs[0].token_regex, min_share=0.9)
     assert out["pairs"].to_list() == [["a=1 ", "b=2"], ["b=1 ", "a=2"], ["c=3"]]
 
 

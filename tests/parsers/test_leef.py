@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,15 @@ from golden_files import check_golden, read_lines, render
 
 from shadowlens.parsers import normalize as nz
 from shadowlens.parsers.base import ParseOptions
-from shadowlens.parsers.leef import LeefFormat, decode_delimiter, split_region
-from shadowlens.parsers.leef_map import url_host_column
+from shadowlens.parsers.delimited import decode, split_one
 from shadowlens.plugins.manager import get_plugins
-from shadowlens.testing import assert_fast_matches_reference, check_format_contract, parse_lines
+from shadowlens.testing import (
+    assert_fast_matches_reference,
+    check_format_contract,
+    format_class,
+    parse_lines,
+    type_values,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "leef"
 GOLDEN_INPUTS = sorted(GOLDEN.glob("*.log"))
@@ -33,7 +39,19 @@ GOLDEN_INPUTS = sorted(GOLDEN.glob("*.log"))
 OPTIONS = ParseOptions(year=2024)
 
 
-class GenericLeef(LeefFormat):
+LeefFormat = format_class("leef")
+BLOCK = LeefFormat().plan.pairs[0]
+
+
+def decode_delimiter(field: str | None) -> str | None:
+    return decode(field, BLOCK)
+
+
+def split_region(region: str | None, delimiter: str) -> tuple[list[str], str | None]:
+    return split_one(region, delimiter, re.compile(BLOCK.pair_regex or ""))
+
+
+class GenericLeef(LeefFormat):  # type: ignore[misc,valid-type]
     """Picks values by the generic route only (no learned key order)."""
 
     max_templates: ClassVar[int] = 0
@@ -53,7 +71,7 @@ def test_golden(source: Path) -> None:
     [(LeefFormat, "reference"), (GenericLeef, "auto")],
     ids=["lark-reference", "generic-pick"],
 )
-def test_golden_same_by_every_route(source: Path, fmt: type[LeefFormat], engine: str) -> None:
+def test_golden_same_by_every_route(source: Path, fmt: Any, engine: str) -> None:
     """Lark alone, and the generic value pick, give the very records of the fast path."""
     lines = read_lines(source)
     options = ParseOptions(year=2024, engine=engine)  # type: ignore[arg-type]
@@ -145,7 +163,7 @@ def test_sixth_segment(line: str, delimiter: str | None, pairs: list[str]) -> No
     fields = fmt.fast_fields(
         pl.DataFrame({"_row": [0], "line": [line]}).cast({"_row": pl.UInt32}), None
     )
-    assert fields.select("delimiter", "pairs").row(0) == (delimiter, pairs)
+    assert fields.select("leef_delimiter", "pairs").row(0) == (delimiter, pairs)
 
 
 # -- attribute splitting ------------------------------------------------------------------
@@ -227,7 +245,7 @@ def test_action_and_dst_host() -> None:
     )
 
 
-def test_url_host_per_prefix_equals_url_host() -> None:
+def test_url_host_typing_equals_url_host() -> None:
     urls = [
         "https://U:p@Files.Slack.com:443/x/y/z?a=b", "http://[2001:db8::1]:8080/a/b", "h.example:443",
         "h.example:443/a/b", "//x.example/y", "/relative/path", "https://x.example?q=/a/b/c",
@@ -236,7 +254,7 @@ def test_url_host_per_prefix_equals_url_host() -> None:
     ]  # fmt: skip
     series = pl.Series(urls, dtype=pl.String)
     expected = pl.select(nz.url_host(pl.lit(series))).to_series().to_list()
-    assert url_host_column(series).to_list() == expected
+    assert type_values(LeefFormat, "dst_host", series, candidate=2).to_list() == expected
 
 
 def test_detect() -> None:
@@ -250,9 +268,9 @@ def test_registered_through_the_plugin_manager() -> None:
     plugins = get_plugins(load_entrypoints=False)
     entry = plugins.formats()["leef"]
     assert entry.cls is LeefFormat
-    assert entry.plugin == "shadowlens.parsers.leef"
+    assert entry.plugin == "shadowlens.formats.leef"
     info = LeefFormat.describe()
-    assert "attributes" in info["strategies"]
+    assert any(p.startswith("attributes") for p in info["record"]["pairs"])
     assert info["grammar"].endswith("leef.lark")
 
 

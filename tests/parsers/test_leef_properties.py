@@ -17,7 +17,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
-from shadowlens.parsers.leef import LeefFormat
+from shadowlens.testing import format_class
+
+LeefFormat = format_class("leef")
+
 
 #: Characters that matter to the grammar, mixed into every generated text.
 SPECIAL = list("|=^\\ \t@xX0159aEFL:<>-.,[]")

@@ -18,6 +18,7 @@ Fast path, over whole columns:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -25,17 +26,28 @@ import polars as pl
 import pyarrow as pa
 from lark import Token, Tree
 
+from shadowlens.parsers.delimited import decode, split_fast, split_one
 from shadowlens.parsers.kvsplit import split_extension
+from shadowlens.spec.compiler import field_name
 from shadowlens.spec.plan import ColumnsPlan, Plan
 
 _STRINGS = pl.List(pl.String())
+_EMPTY_LIST = pl.lit([], _STRINGS)
 
 
 def fields_schema(plan: Plan) -> dict[str, pl.DataType]:
-    """The parsed-field columns both paths return (besides ``_row``)."""
+    """The parsed-field columns both paths return (besides ``_row``).
+
+    ``pairs`` holds the raw pair tokens (or, for delimited pairs, the normalized
+    ``key=value`` pieces) and ``_block`` the index of the pairs block that read
+    them; ``junk`` the text a delimited block found before its first pair.
+    """
     schema: dict[str, pl.DataType] = dict.fromkeys(plan.fields, pl.String())
-    if plan.pairs is not None:
+    if plan.pairs:
         schema["pairs"] = _STRINGS
+        schema["_block"] = pl.UInt8()
+        if any(b.token is None for b in plan.pairs):
+            schema["junk"] = pl.String()
     if plan.columns is not None:
         schema["values"] = _STRINGS
     return schema
@@ -48,7 +60,7 @@ def fast_fields(plan: Plan, lines: pl.DataFrame) -> pl.DataFrame:
     """Parsed fields (``_row`` + :func:`fields_schema`) of the lines the plan accepts.
 
     ``lines`` has ``_row`` (UInt32) and ``line``; rows absent from the result go to
-    the Lark reference.
+    the Lark reference. Variants are tried in order on the rows still unparsed.
     """
     schema = pl.Schema({"_row": pl.UInt32(), **fields_schema(plan)})
     if lines.height == 0:
@@ -56,49 +68,93 @@ def fast_fields(plan: Plan, lines: pl.DataFrame) -> pl.DataFrame:
     if plan.trim:
         lines = lines.with_columns(pl.col("line").str.strip_chars(plan.trim))
     head = plan.head
-    if head.marker is not None:
-        frame = _cut_at_marker(plan, lines)
-    else:
-        frame = (
-            lines.select("_row", "line", pl.col("line").str.extract_groups(head.regex).alias("_m"))
+    rest = (
+        _cut_at_marker(plan, lines) if head.marker is not None else lines.rename({"line": "_text"})
+    )
+    parts = []
+    for variant in head.variants:
+        if rest.height == 0:
+            break
+        matched = (
+            rest.with_columns(pl.col("_text").str.extract_groups(variant.regex).alias("_m"))
             .unnest("_m")
             .filter(pl.col("_head").is_not_null())
-            .rename({"line": "_text"})
-            .with_columns(pl.col("_head").str.len_bytes().alias("_head_len"))
         )
-    if plan.pairs is not None:
+        if matched.height == 0:
+            continue
+        matched = matched.with_columns(
+            *(
+                (pl.coalesce(groups) if len(groups) > 1 else pl.col(groups[0])).alias(field)
+                for field, groups in variant.groups.items()
+                if groups[0] != field or len(groups) > 1
+            ),
+            *(pl.lit(None, pl.String()).alias(f) for f in plan.fields if f not in variant.groups
+              and f not in matched.columns),
+        )  # fmt: skip
+        accepted = _tail(plan, variant.tail, variant.block, matched)
+        if accepted.height == 0:
+            continue
+        missing = [name for name in schema if name not in accepted.columns]
+        if missing:
+            accepted = accepted.with_columns(pl.lit(None).alias(name) for name in missing)
+        parts.append(accepted.select(list(schema)).cast(schema))
+        rest = rest.join(accepted.select("_row"), on="_row", how="anti")
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    return pl.concat(parts, how="vertical")
+
+
+def _tail(plan: Plan, tail: str | None, block: int | None, frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows whose tail the region's block reads, with ``pairs``/``values``."""
+    head_len = pl.col("_head").str.len_bytes()
+    frame = frame.with_columns(head_len.alias("_head_len"))
+    if tail is None:
+        if plan.pairs:
+            frame = frame.with_columns(
+                _EMPTY_LIST.alias("pairs"), pl.lit(None, pl.UInt8()).alias("_block")
+            )
+        return frame
+    if plan.columns is not None and tail == plan.columns.rule:
+        return _split_values(frame, plan.columns)
+    assert block is not None
+    pairs = plan.pairs[block]
+    if pairs.token_regex is not None:
         frame = split_extension(
-            frame, plan.pairs.token_regex, text="_text", head="_head", head_len="_head_len"
+            frame, pairs.token_regex, text="_text", head="_head", head_len="_head_len"
         )
-    elif plan.columns is not None:
-        frame = _split_values(frame, plan.columns)
-    return frame.select(list(schema)).cast(schema)
+    else:
+        region = pl.col("_text").str.slice(pl.col("_head").str.len_chars())
+        frame = frame.with_columns(region.alias("_tail")).filter(
+            pl.col("_tail").str.contains(pairs.region_regex)
+        )
+        frame = split_fast(frame, pairs)
+    return frame.with_columns(pl.lit(block, pl.UInt8()).alias("_block"))
 
 
 def _cut_at_marker(plan: Plan, lines: pl.DataFrame) -> pl.DataFrame:
-    """Head fields after cutting each line at the first marker (see :class:`HeadPlan`)."""
+    """Lines cut at their first marker: ``_text`` after it and the prefix field before it.
+
+    Only lines whose text before the marker is empty or a whole prefix token remain.
+    """
     head = plan.head
     assert head.marker is not None
-    assert head.after_marker is not None
     assert head.prefix_regex is not None
     parts = lines.select("_row", pl.col("line").str.splitn(head.marker, 2).alias("_p")).unnest("_p")
-    parsed = parts.with_columns(
-        pl.col("field_1").str.extract_groups(head.after_marker).alias("_m")
-    ).unnest("_m")
     before = pl.col("field_0")
-    return parsed.filter(
-        pl.col("_head").is_not_null() & ((before == "") | before.str.contains(head.prefix_regex))
+    return parts.filter(
+        pl.col("field_1").is_not_null() & ((before == "") | before.str.contains(head.prefix_regex))
     ).select(
-        pl.exclude("field_0", "field_1"),
+        "_row",
         pl.when(before != "").then(before).alias(head.prefix_field or "_prefix"),
-        pl.col("field_1").alias("_text"),
-        pl.col("_head").str.len_bytes().alias("_head_len"),
+        (pl.lit(head.marker) + pl.col("field_1") if head.keep_marker else pl.col("field_1")).alias(
+            "_text"
+        ),
     )
 
 
 def _split_values(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
     """``values`` of the tail: plain split where safe, else the value terminal's regex."""
-    tail = pl.col("_text").str.slice(pl.col("_head_len"))
+    tail = pl.col("_text").str.slice(pl.col("_head").str.len_chars())
     frame = frame.with_columns(tail.str.strip_chars(" \t").alias("_b"))
     b = pl.col("_b")
     quote = columns.quote or "\x00"
@@ -159,22 +215,44 @@ def tree_fields(plan: Plan, tree: Tree[Any]) -> dict[str, Any]:
     """The same parsed fields from a Lark tree (built with ``keep_all_tokens``)."""
     wanted = set(plan.fields)
     found: dict[str, Any] = dict.fromkeys(plan.fields)
-    block = plan.pairs or plan.columns
-    tokens: list[str] | None = None
+    blocks = {b.rule: i for i, b in enumerate(plan.pairs)}
+    if plan.columns is not None:
+        blocks[plan.columns.rule] = -1
+    region: tuple[int, Tree[Any]] | None = None
     for sub in tree.iter_subtrees_topdown():  # type: ignore[no-untyped-call]
         name = str(sub.data)
-        if name in wanted and found[name] is None:
-            found[name] = "".join(
-                str(tok) for tok in sub.scan_values(lambda v: isinstance(v, Token))
-            )
-        if block is not None and tokens is None and name == block.rule:
-            tokens = [
-                str(t)
-                for t in sub.scan_values(lambda v: isinstance(v, Token))
-                if t.type == block.token
-            ]
-    if plan.pairs is not None:
-        found["pairs"] = tokens or []
+        field = field_name(name)
+        if field in wanted and found[field] is None:
+            found[field] = _text(sub)
+        if region is None and name in blocks:
+            region = (blocks[name], sub)
+    if plan.pairs:
+        found["pairs"], found["_block"] = [], None
+        if any(b.token is None for b in plan.pairs):
+            found["junk"] = None
+    if region is not None and region[0] >= 0:
+        index, sub = region
+        block = plan.pairs[index]
+        found["_block"] = index
+        if block.token is not None:
+            found["pairs"] = [str(t) for t in _tokens(sub) if t.type == block.token]
+        else:
+            declared = found.get(block.delimiter_field) if block.delimiter_field else None
+            delimiter = decode(declared, block)
+            if delimiter is not None:
+                pair = re.compile(block.pair_regex or "")
+                found["pairs"], found["junk"] = split_one(_text(sub), delimiter, pair)
     if plan.columns is not None:
-        found["values"] = [decode_value(t, plan.columns.quote) for t in tokens or []]
+        tokens = _tokens(region[1]) if region is not None else []
+        found["values"] = [
+            decode_value(str(t), plan.columns.quote) for t in tokens if t.type == plan.columns.token
+        ]
     return found
+
+
+def _tokens(sub: Tree[Any]) -> list[Token]:
+    return list(sub.scan_values(lambda v: isinstance(v, Token)))
+
+
+def _text(sub: Tree[Any]) -> str:
+    return "".join(str(tok) for tok in _tokens(sub))

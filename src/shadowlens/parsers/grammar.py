@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import functools
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -165,11 +165,96 @@ class _Lowering:
         defs: dict[str, Tree[Any]],
         capture: frozenset[str],
         tail: str | None = None,
+        regions: frozenset[str] = frozenset(),
     ) -> None:
         self.parser = parser
         self.defs = defs
         self.capture = capture
         self.tail = tail
+        self.regions = regions
+
+    # -- variants: None is the regex that matches nothing ----------------------------
+    def full(self, node: Any, stack: tuple[str, ...]) -> str | None:
+        """``node`` as a regex in which every region is impossible."""
+        if isinstance(node, NonTerminal):
+            if node.name in self.regions:
+                return None
+            if node.name in stack:
+                msg = f"rule {node.name!r} is recursive; use * or + so it can become a regex"
+                raise GrammarError(msg)
+            body = self.full(self.defs[node.name], (*stack, node.name))
+            if body is None or node.name not in self.capture:
+                return body
+            return f"(?P<{_group_name(node.name)}>{body})"
+        if isinstance(node, Terminal | Token):
+            return self.node(node, stack)
+        kind, children = node.data, node.children
+        if kind == "expansions":
+            return _alternation([self.full(c, stack) for c in children])
+        if kind == "expansion":
+            parts = [self.full(c, stack) for c in children]
+            return None if any(p is None for p in parts) else "".join(p or "" for p in parts)
+        if kind in ("value", "literal"):
+            return self.full(children[0], stack)
+        inner = self.full(children[0], stack)
+        if kind == "maybe" or (kind == "expr" and str(children[1]) in ("?", "*")):
+            op = "?" if kind == "maybe" else str(children[1])
+            return "" if inner is None else f"(?:{inner}){op}"
+        if kind == "expr" and str(children[1]) == "+":
+            return None if inner is None else f"(?:{inner})+"
+        if kind == "expr" and str(children[1]) == "~":
+            if inner is None:
+                return None if str(children[2]) != "0" else ""
+            return f"(?:{inner}){{{children[2]},{children[-1]}}}"
+        msg = f"grammar construct {kind!r} cannot become a regex"
+        raise GrammarError(msg)
+
+    def before(self, node: Any, region: str, stack: tuple[str, ...]) -> str | None:
+        """The text of ``node`` before ``region`` starts, on paths through ``region``."""
+        if isinstance(node, NonTerminal):
+            if node.name == region:
+                return ""
+            if node.name in self.regions or node.name in stack:
+                return None
+            if node.name in self.capture and self._contains(node.name, region, ()):
+                msg = f"field rule {node.name!r} contains the region {region!r}"
+                raise GrammarError(msg)
+            return self.before(self.defs[node.name], region, (*stack, node.name))
+        if isinstance(node, Terminal | Token):
+            return None
+        kind, children = node.data, node.children
+        if kind == "expansions":
+            return _alternation([self.before(c, region, stack) for c in children])
+        if kind == "expansion":
+            options: list[str | None] = []
+            done = ""
+            for child in children:
+                cut = self.before(child, region, stack)
+                options.append(None if cut is None else done + cut)
+                whole = self.full(child, stack)
+                if whole is None:
+                    break
+                done += whole
+            return _alternation(options)
+        if kind in ("value", "literal", "maybe"):
+            return self.before(children[0], region, stack)
+        if kind == "expr":
+            cut = self.before(children[0], region, stack)
+            if cut is None or str(children[1]) == "?":
+                return cut
+            # x* or x+: the repetitions before the one that holds the region.
+            whole = self.full(children[0], stack)
+            return f"(?:{whole})*{cut}" if whole else cut
+        msg = f"grammar construct {kind!r} cannot become a regex"
+        raise GrammarError(msg)
+
+    def _contains(self, name: str, region: str, stack: tuple[str, ...]) -> bool:
+        if name == region:
+            return True
+        if name in stack or name not in self.defs:
+            return False
+        refs = self.defs[name].scan_values(lambda v: isinstance(v, NonTerminal))
+        return any(self._contains(r.name, region, (*stack, name)) for r in refs)
 
     def rule(self, name: str, stack: tuple[str, ...]) -> str:
         if name == self.tail:
@@ -217,9 +302,83 @@ class _Lowering:
         raise GrammarError(msg)
 
 
+def rule_variants(
+    parser: Lark, rule: str, capture: Collection[str], regions: Sequence[str]
+) -> list[tuple[str | None, str]]:
+    """Rule ``rule`` lowered once per *region* it may end with, then once without any.
+
+    A region is a rule whose text is the rest of the line (a key=value list,
+    delimited values). For each region ``r`` the result has ``(r, regex)``: the
+    regex matches the text before ``r`` starts, on the paths through ``r``, with
+    every other region impossible. ``(None, regex)`` matches a whole line that
+    holds no region, when the grammar allows one. A field rule captured more than
+    once (a rule used in several alternatives) gets groups ``name``, ``name__2``...;
+    :func:`group_fields` maps them back.
+
+    Examples
+    --------
+    >>> from lark import Lark
+    >>> g = 'start: key "=" (rest | "!")\\nkey: /[a-z]+/\\nrest: /.+/'
+    >>> rule_variants(Lark(g, parser="lalr"), "start", ["key"], ["rest"])
+    [('rest', '(?P<key>(?:[a-z]+))='), (None, '(?P<key>(?:[a-z]+))=(?:!)')]
+    """
+    defs = {str(name): tree for name, _params, tree, _opts in parser.grammar.rule_defs}
+    if rule not in defs:
+        msg = f"grammar has no rule {rule!r}"
+        raise GrammarError(msg)
+    lowering = _Lowering(parser, defs, frozenset(capture), regions=frozenset(regions))
+    found: list[tuple[str | None, str]] = []
+    for region in regions:
+        pattern = lowering.before(NonTerminal(rule), region, ())
+        if pattern is None:
+            msg = f"rule {rule!r} never reaches {region!r} as the end of a line"
+            raise GrammarError(msg)
+        found.append((region, check_rust_regex(_numbered(pattern), f"rule {rule} up to {region}")))
+    whole = lowering.full(NonTerminal(rule), ())
+    if whole is not None:
+        found.append((None, check_rust_regex(_numbered(whole), f"rule {rule}")))
+    return found
+
+
+_GROUP = re.compile(r"(?<!\\)\(\?P<(\w+)>")
+
+
+def _numbered(pattern: str) -> str:
+    """Rename repeated named groups ``x`` to ``x__2``, ``x__3``... (Rust regex forbids repeats)."""
+    seen: dict[str, int] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        name = match.group(1)
+        seen[name] = seen.get(name, 0) + 1
+        return match.group(0) if seen[name] == 1 else f"(?P<{name}__{seen[name]}>"
+
+    return _GROUP.sub(rename, pattern)
+
+
+def group_fields(pattern: str) -> dict[str, list[str]]:
+    """Field -> its group names in ``pattern`` (``x``, ``x__2``, ...), in order.
+
+    Examples
+    --------
+    >>> group_fields("(?P<a>x)|(?P<a__2>y)(?P<b>z)")
+    {'a': ['a', 'a__2'], 'b': ['b']}
+    """
+    fields: dict[str, list[str]] = {}
+    for name in _GROUP.findall(pattern):
+        fields.setdefault(name.split("__")[0], []).append(name)
+    return fields
+
+
 def _atom(regex: str) -> str:
     """Wrap ``regex`` so it can be concatenated or quantified safely."""
     return regex if re.fullmatch(r"[\w:=|,;^@#-]*|\\.", regex) else f"(?:{regex})"
+
+
+def _alternation(options: list[str | None]) -> str | None:
+    kept = list(dict.fromkeys(o for o in options if o is not None))
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else "(?:" + "|".join(kept) + ")"
 
 
 def _literal(token: Token) -> str:

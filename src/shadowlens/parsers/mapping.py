@@ -41,17 +41,28 @@ _MAX_U64 = 2**64 - 1
 def raw_fields(plan: Plan, fields: pl.DataFrame, *, max_templates: int = 4) -> pl.DataFrame:
     """``_row``, every raw field of :meth:`Plan.raw_fields` and ``extras_keys``/``extras_values``.
 
-    ``fields`` holds the parsed fields of both paths (:func:`~shadowlens.parsers.extract.fields_schema`).
+    ``fields`` holds the parsed fields of both paths
+    (:func:`~shadowlens.parsers.extract.fields_schema`). Rows a pairs block cannot
+    read get ``_error``/``_error_message`` (an undecodable delimiter, text before
+    the first pair).
     """
     frame = fields
-    if plan.pairs is not None:
+    errors = _block_errors(plan, frame)
+    if plan.pairs:
+        keys = [k for k in plan.picked if k not in plan.fields]
+        first = plan.pairs[0]
+        if len(plan.pairs) == 1:
+            strip, escapes = first.strip, first.escapes
+        else:
+            frame = frame.with_columns(_normalized_pairs(plan, frame))
+            strip, escapes = "", {}
         picked = pick_pairs(
             frame,
             "pairs",
-            [k for k in plan.picked if k not in plan.fields],
-            separator=plan.pairs.separator,
-            strip=plan.pairs.strip,
-            unescape=plan.pairs.escapes,
+            keys,
+            separator=first.separator,
+            strip=strip,
+            unescape=escapes,
             max_templates=max_templates,
         )
         frame = pl.concat([frame.drop("pairs"), picked], how="horizontal")
@@ -63,7 +74,72 @@ def raw_fields(plan: Plan, fields: pl.DataFrame, *, max_templates: int = 4) -> p
         frame = frame.with_columns(_unescape(frame.get_column(f), plan.escapes) for f in scalar)
     if plan.prefix is not None:
         frame = split_prefix(frame, plan.prefix.field, plan.prefix.regex, plan.prefix.fields)
+    if errors is not None:
+        frame = frame.with_columns(errors)
     return frame
+
+
+def _normalized_pairs(plan: Plan, frame: pl.DataFrame) -> pl.Expr:
+    """Pairs of every block stripped and unescaped by its own rules (several blocks)."""
+    lists = pl.col("pairs")
+    blocks = set(frame.get_column("_block").unique().drop_nulls().to_list())
+    for index, block in enumerate(plan.pairs):
+        if (not block.strip and not block.escapes) or index not in blocks:
+            continue
+        item = pl.element().str.strip_chars_end(block.strip or None)
+        if block.escapes:
+            item = item.str.replace_many(list(block.escapes), list(block.escapes.values()))
+        lists = pl.when(pl.col("_block") == index).then(lists.list.eval(item)).otherwise(lists)
+    return lists.alias("pairs")
+
+
+def _block_errors(plan: Plan, frame: pl.DataFrame) -> list[pl.Series] | None:
+    """``_error``/``_error_message`` of rows a delimited block cannot read."""
+    if "junk" not in frame.columns and not any(b.delimiter_field for b in plan.pairs):
+        return None
+    from shadowlens.errors import ErrorCode
+    from shadowlens.parsers.delimited import decode
+
+    checks: list[tuple[pl.Expr, pl.Expr, str]] = []
+    for block in plan.pairs:
+        field = block.delimiter_field
+        if field is None:
+            continue
+        values = frame.get_column(field).unique().drop_nulls().to_list()
+        bad = [v for v in values if v and decode(v, block) is None]
+        if bad:
+            checks.append(
+                (
+                    pl.col(field).is_in(bad),
+                    pl.format(
+                        "cannot decode the delimiter field '{}' (expected one character, or "
+                        "x/0x and 1-4 hex digits)",
+                        pl.col(field),
+                    ),
+                    ErrorCode.BAD_DELIMITER.value,
+                )
+            )
+    if "junk" in frame.columns:
+        checks.append(
+            (
+                pl.col("junk").is_not_null(),
+                pl.format(
+                    "text before the first key=value pair: '{}'", pl.col("junk").str.head(80)
+                ),
+                ErrorCode.SYNTAX.value,
+            )
+        )
+    if not checks:
+        return None
+    code: Any = pl.lit(None, pl.String())
+    message: Any = pl.lit(None, pl.String())
+    for test, text, error in reversed(checks):
+        code = pl.when(test).then(pl.lit(error)).otherwise(code)
+        message = pl.when(test).then(text).otherwise(message)
+    out = frame.select(code.alias("_error"), message.alias("_error_message"))
+    if out.get_column("_error").null_count() == out.height:
+        return None
+    return out.get_columns()
 
 
 def split_prefix(
@@ -104,6 +180,7 @@ class _Row:
         }
         self._clean: dict[str, pl.Series] = {}
         self._masks: dict[tuple[Any, ...], np.ndarray[Any, Any]] = {}
+        self.values: dict[str, pl.Series] = {}
 
     def clean(self, name: str) -> pl.Series:
         """Field ``name`` with null tokens and empty text as null (all null if absent)."""
@@ -168,6 +245,7 @@ def map_records(
     for column in plan.table:
         value, flags = _column(rows, column, options)
         columns[column.column] = value
+        rows.values[column.column] = value
         if column.column == "event_time" and flags is not None:
             assumed, yearless = flags
     _derive(columns, rows.height)
@@ -181,6 +259,7 @@ def map_records(
     if yearless is None:
         yearless = pl.repeat(False, rows.height, dtype=pl.Boolean(), eager=True)
     keys, values = _extras(rows, frame)
+    errors = [frame.get_column(c) for c in ("_error", "_error_message") if c in frame.columns]
     return pl.DataFrame(
         [
             frame.get_column("_row"),
@@ -188,6 +267,7 @@ def map_records(
             keys.alias("extras_keys"),
             values.alias("extras_values"),
             yearless.alias("_year_assumed"),
+            *errors,
         ]
     )
 
@@ -202,6 +282,11 @@ def _column(
     assumed = pl.repeat(None, height, dtype=pl.Boolean(), eager=True) if is_time else None
     yearless = pl.repeat(False, height, dtype=pl.Boolean(), eager=True) if is_time else None
     todo = np.ones(height, dtype=bool)
+    if column.column == "bytes_total":
+        # The table's own total counts only where neither direction is logged.
+        for name in ("bytes_up", "bytes_down"):
+            if name in rows.values:
+                todo &= rows.values[name].is_null().to_numpy()
     for cand in column.candidates:
         active = todo.copy()
         mask = rows.mask(cand)

@@ -295,11 +295,15 @@ def parse_timestamp(
         .otherwise(text)
         .alias(p + "body")
     )
-    full = pl.coalesce(
-        *(
-            body.str.strptime(pl.Datetime("us"), layout, strict=False, exact=True)
-            for layout in layouts
+    full = (
+        pl.coalesce(
+            *(
+                body.str.strptime(pl.Datetime("us"), layout, strict=False, exact=True)
+                for layout in layouts
+            )
         )
+        if layouts
+        else pl.lit(None, pl.Datetime("us"))
     )
     frame = frame.with_columns(full.alias(p + "naive"))
     if yearless_layouts:

@@ -40,6 +40,7 @@ from shadowlens.spec.model import FormatSpec
 from shadowlens.spec.plan import Plan
 
 _PLANS: dict[tuple[str, str, tuple[tuple[str, str], ...]], Plan] = {}
+_CLASSES: dict[tuple[str, str], type[SpecFormat]] = {}
 
 
 def plan_for(spec: FormatSpec, options: Mapping[str, str]) -> Plan:
@@ -126,6 +127,9 @@ def spec_format(spec: FormatSpec) -> type[SpecFormat]:
     SpecError, GrammarError
         Naming the spec or grammar file.
     """
+    key = (str(spec.path), spec.text)
+    if key in _CLASSES:  # one class per spec file content: the same class from every manager
+        return _CLASSES[key]
     plan_for(spec, {})
     attrs = {
         "spec": spec,
@@ -139,4 +143,6 @@ def spec_format(spec: FormatSpec) -> type[SpecFormat]:
         "__module__": __name__,
     }
     cls_name = "".join(part.capitalize() for part in re.split(r"[^a-z0-9]", spec.name)) + "Format"
-    return type(cls_name, (SpecFormat,), attrs)
+    cls = type(cls_name, (SpecFormat,), attrs)
+    _CLASSES[key] = cls
+    return cls

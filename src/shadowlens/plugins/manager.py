@@ -30,7 +30,7 @@ ENTRY_POINT_GROUP = "shadowlens"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "shadowlens.formats.cef",
     "shadowlens.parsers.w3c",
-    "shadowlens.parsers.leef",
+    "shadowlens.formats.leef",
 )
 
 

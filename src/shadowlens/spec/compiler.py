@@ -19,7 +19,7 @@ Examples
 --------
 >>> from shadowlens.formats import builtin_spec
 >>> plan = compile_spec(builtin_spec("cef"))
->>> plan.head.marker, plan.pairs.token, plan.prefix.field
+>>> plan.head.marker, plan.pairs[0].token, plan.prefix.field
 ('CEF:', 'KV_PAIR', 'cef_prefix')
 """
 
@@ -36,10 +36,11 @@ from lark.grammar import NonTerminal, Terminal
 from shadowlens.errors import GrammarError, SpecError
 from shadowlens.parsers import normalize as nz
 from shadowlens.parsers.grammar import (
-    TAIL,
     common_grammar,
+    group_fields,
     load_grammar_file,
     rule_regex,
+    rule_variants,
     terminal_regex,
 )
 from shadowlens.schema import RECORD_POLARS_SCHEMA
@@ -61,6 +62,7 @@ from shadowlens.spec.plan import (
     PairsPlan,
     Plan,
     PrefixPlan,
+    Variant,
 )
 
 _ZONE_DIRECTIVE = re.compile(r"\s*(?:%:z|%::z|%#z|%z|%Z)\s*$")
@@ -90,11 +92,11 @@ def compile_spec(spec: FormatSpec, options: Mapping[str, str] | None = None) -> 
             msg = f"grammar {spec.grammar} has no rule {start!r}"
             raise SpecError(msg, path=str(spec.path))
     fields = _fields(spec, lark, rules)
-    head = _head(spec, lark, fields)
+    head = _head(spec, lark, rules, fields)
     prefix = _prefix(spec, fields)
     pairs = _pairs(spec, lark, rules)
     columns = _columns(spec, lark, rules)
-    picked = _picked(spec, fields, prefix, pairs is not None or columns is not None, columns)
+    picked = _picked(spec, fields, prefix, bool(pairs) or columns is not None, columns)
     table = _table(spec, opts)
     detect = DetectPlan(
         pattern=spec.detect.pattern or head.regex,
@@ -163,63 +165,91 @@ def _is_leaf(tree: Any) -> bool:
     return not any(True for _ in tree.scan_values(lambda v: isinstance(v, NonTerminal)))
 
 
+def _regions(spec: FormatSpec) -> list[str]:
+    """Rules read as the rest of the line: key=value lists and delimited values."""
+    regions = [p.rule for p in spec.record.pairs]
+    if spec.record.columns is not None:
+        regions.append(spec.record.columns.rule)
+    return regions
+
+
+def field_name(rule: str) -> str:
+    """The field a rule fills: rules ``x__1``, ``x__2``... are alternatives of field ``x``."""
+    return rule.split("__")[0]
+
+
 def _fields(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> tuple[str, ...]:
     """The parsed fields: ``[record] fields``, else the leaf rules reachable from the start."""
-    blocks = {b.rule for b in (spec.record.pairs, spec.record.columns) if b is not None}
+    blocks = set(_regions(spec))
     if spec.record.fields is not None:
         for name in spec.record.fields:
-            if name not in rules:
+            if not any(field_name(r) == name for r in rules):
                 msg = f"record.fields: grammar {spec.grammar} has no rule {name!r}"
                 raise SpecError(msg, path=str(spec.path))
         return spec.record.fields
     reachable = _reachable(rules, spec.start, blocks)
-    return tuple(
+    leaves = [
         name
         for name in reachable
         if name not in blocks
         and name != spec.start
         and not name.startswith("_")
         and _is_leaf(rules[name])
-    )
+    ]
+    return tuple(dict.fromkeys(field_name(n) for n in leaves))
 
 
-def _head(spec: FormatSpec, lark: Lark, fields: tuple[str, ...]) -> HeadPlan:
-    """The start rule lowered into one regex (the pairs/values rule, if any, is the tail)."""
-    tail_rule = next(
-        (b.rule for b in (spec.record.pairs, spec.record.columns) if b is not None), None
-    )
-    if tail_rule is not None and tail_rule == spec.start:
-        return HeadPlan(regex="^(?P<_head>)", fields=(), tail=True)
-    pattern = rule_regex(lark, spec.start, capture=fields, tail=tail_rule)
-    tail = tail_rule is not None
-    if tail:
-        if not pattern.endswith(TAIL) or pattern.count(TAIL) != 1:
+def _field_rules(fields: tuple[str, ...], rules: Mapping[str, Any]) -> list[str]:
+    return [r for r in rules if field_name(r) in fields]
+
+
+def _head(
+    spec: FormatSpec, lark: Lark, rules: Mapping[str, Any], fields: tuple[str, ...]
+) -> HeadPlan:
+    """The start rule lowered into one regex per way a line can end (see :class:`Variant`)."""
+    regions = _regions(spec)
+    capture = _field_rules(fields, rules)
+    blocks = {p.rule: i for i, p in enumerate(spec.record.pairs)}
+    if spec.record.columns is not None and spec.record.columns.rule == spec.start:
+        variant = Variant("^(?P<_head>)", {}, tail=spec.start)
+        return HeadPlan(regex="^", fields=(), variants=(variant,))
+    lowered = rule_variants(lark, spec.start, capture, regions)
+    marker, prefix = spec.record.marker, spec.record.prefix
+    opening = literal = ""
+    if marker is not None:
+        if prefix is None:
+            msg = "record.marker needs record.prefix (the rule that ends at the marker)"
+            raise SpecError(msg, path=str(spec.path))
+        opening = f"(?:{rule_regex(lark, prefix, capture={prefix})})?"
+        if not all(pattern.startswith(opening) for _region, pattern in lowered):
             msg = (
-                f"rule {tail_rule!r} must come last in rule {spec.start!r}, once, so the "
-                "fast path can read it as the rest of the line"
+                f"record.marker {marker!r}: rule {spec.start!r} must start with the optional "
+                f"prefix rule {prefix!r}, followed by the marker text"
             )
-            msg = f"{spec.grammar}: {msg}"
-            raise GrammarError(msg)
-        pattern = pattern[: -len(TAIL)]
-    regex = f"^(?P<_head>{pattern})" + ("" if tail else "$")
-    _check_python(regex, spec)
-    marker = spec.record.marker
-    prefix = spec.record.prefix
-    if marker is None:
-        return HeadPlan(regex=regex, fields=fields, tail=tail)
-    if prefix is None:
-        msg = "record.marker needs record.prefix (the rule that ends at the marker)"
-        raise SpecError(msg, path=str(spec.path))
-    lowered_prefix = rule_regex(lark, prefix, capture={prefix})
-    opening = f"(?:{lowered_prefix})?"
-    literal = re.escape(marker)
-    if not pattern.startswith(opening + literal):
-        msg = (
-            f"record.marker {marker!r}: rule {spec.start!r} must start with the optional "
-            f"prefix rule {prefix!r} followed by the marker text"
+            raise SpecError(msg, path=str(spec.path))
+        # The variants read the text from the marker on; when every variant starts
+        # with the marker itself, they read the text after it (no copy of the line).
+        if all(p[len(opening) :].startswith(re.escape(marker)) for _r, p in lowered):
+            literal = re.escape(marker)
+    variants = []
+    for region, pattern in lowered:
+        if marker is not None:
+            pattern = pattern[len(opening) + len(literal) :]
+        regex = f"^(?P<_head>{pattern})" + ("" if region else "$")
+        _check_python(regex, spec)
+        groups = {field_name(name): tuple(names) for name, names in group_fields(pattern).items()}
+        variants.append(
+            Variant(
+                regex=regex,
+                groups={f: g for f, g in groups.items() if f in fields},
+                tail=region,
+                block=blocks.get(region) if region else None,
+            )
         )
-        raise SpecError(msg, path=str(spec.path))
-    after = pattern[len(opening) + len(literal) :]
+    first = f"^(?P<_head>{lowered[0][1]})" + ("" if lowered[0][0] else "$")
+    if marker is None:
+        return HeadPlan(regex=first, fields=fields, variants=tuple(variants))
+    assert prefix is not None
     prefix_terminal = _single_terminal(lark, prefix)
     prefix_regex = (
         "^(?:" + terminal_regex(lark, prefix_terminal) + ")$"
@@ -227,13 +257,13 @@ def _head(spec: FormatSpec, lark: Lark, fields: tuple[str, ...]) -> HeadPlan:
         else "^" + rule_regex(lark, prefix) + "$"
     )
     return HeadPlan(
-        regex=regex,
+        regex=first,
         fields=fields,
-        tail=tail,
+        variants=tuple(variants),
         marker=marker,
         prefix_field=prefix,
         prefix_regex=prefix_regex,
-        after_marker="^(?P<_head>" + after + ")" + ("" if tail else "$"),
+        keep_marker=not literal,
     )
 
 
@@ -247,7 +277,7 @@ def _check_python(regex: str, spec: FormatSpec) -> None:
     try:
         re.compile(regex)
     except re.error as exc:
-        msg = f"{spec.grammar}: the fast-path regex does not compile ({exc}); is a field rule used twice?"
+        msg = f"{spec.grammar}: the fast-path regex does not compile ({exc})"
         raise GrammarError(msg) from exc
 
 
@@ -278,19 +308,68 @@ def _block_token(spec: FormatSpec, rules: Mapping[str, Any], rule: str, token: s
     return named[0]
 
 
-def _pairs(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> PairsPlan | None:
-    p = spec.record.pairs
-    if p is None:
-        return None
-    token = _block_token(spec, rules, p.rule, p.token)
-    return PairsPlan(
-        rule=p.rule,
-        token=token,
-        token_regex=terminal_regex(lark, token),
-        separator=p.separator,
-        strip=p.strip,
-        escapes=dict(p.escapes),
-    )
+def _pairs(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> tuple[PairsPlan, ...]:
+    plans = []
+    for p in spec.record.pairs:
+        if p.rule not in rules:
+            msg = f"record.pairs: grammar {spec.grammar} has no rule {p.rule!r}"
+            raise SpecError(msg, path=str(spec.path))
+        region = "^" + rule_regex(lark, p.rule) + "$"
+        if p.token is not None:
+            plans.append(
+                PairsPlan(
+                    rule=p.rule,
+                    region_regex=region,
+                    token=p.token,
+                    token_regex=terminal_regex(lark, p.token),
+                    separator=p.separator,
+                    strip=p.strip,
+                    escapes=dict(p.escapes),
+                )
+            )
+            continue
+        assert p.pair_rule is not None
+        side = load_grammar_file(
+            spec.grammar_path.resolve(),
+            tuple(dict.fromkeys([spec.start, p.pair_rule, *filter(None, [p.delimiter_rule])])),
+        )
+        side_rules = _rule_defs(side)
+        key_value = [r for r in _reachable(side_rules, p.pair_rule, set()) if r != p.pair_rule]
+        leaves = [r for r in key_value if not r.startswith("_") and _is_leaf(side_rules[r])]
+        if len(leaves) != 2:
+            msg = f"pair_rule {p.pair_rule!r} must hold two field rules (key, value), not {leaves}"
+            raise SpecError(msg, path=str(spec.path))
+        key_rule, value_rule = leaves
+        pair = rule_regex(side, p.pair_rule, capture=(key_rule, value_rule))
+        pair = pair.replace(f"(?P<{key_rule}>", "(?P<key>").replace(
+            f"(?P<{value_rule}>", "(?P<value>"
+        )
+        key_terminal = _single_terminal(side, key_rule)
+        clean = (
+            "^" + terminal_regex(side, key_terminal) + re.escape(p.separator)
+            if key_terminal
+            else None
+        )
+        delimiter_regex = None
+        if p.delimiter_rule:
+            delimiter_regex = rule_regex(side, p.delimiter_rule, capture=("hex_code", "delim_char"))
+        plans.append(
+            PairsPlan(
+                rule=p.rule,
+                region_regex=region,
+                token=None,
+                token_regex=None,
+                separator=p.separator,
+                strip=p.strip,
+                escapes=dict(p.escapes),
+                delimiter=p.delimiter if p.delimiter is not None else "\t",
+                delimiter_field=p.delimiter_field,
+                delimiter_regex=delimiter_regex,
+                pair_regex=pair,
+                clean_regex=clean,
+            )
+        )
+    return tuple(plans)
 
 
 def _columns(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> ColumnsPlan | None:
@@ -396,8 +475,9 @@ def _table(spec: FormatSpec, options: Mapping[str, str]) -> tuple[ColumnPlan, ..
         if unless:
             base = [_with_unless(c, unless) for c in base]
         columns.setdefault(rule.column, []).extend(base)
-    for column, candidates in columns.items():
-        plans.append(ColumnPlan(column, RECORD_POLARS_SCHEMA[column], tuple(candidates)))
+    order = list(RECORD_POLARS_SCHEMA)  # canonical order: bytes_total after up and down
+    for column in sorted(columns, key=order.index):
+        plans.append(ColumnPlan(column, RECORD_POLARS_SCHEMA[column], tuple(columns[column])))
     return tuple(plans)
 
 

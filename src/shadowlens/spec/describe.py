@@ -18,10 +18,15 @@ def describe_spec(plan: Plan) -> dict[str, Any]:
         )
     if plan.head.marker:
         record["marker"] = plan.head.marker
-    if plan.pairs:
-        record["pairs"] = (
-            f"{plan.pairs.rule}: one {plan.pairs.token} per pair, key{plan.pairs.separator}value"
-        )
+    for block in plan.pairs:
+        if block.token is not None:
+            how = f"one {block.token} per pair"
+        elif block.delimiter_field:
+            how = f"split at the delimiter field {block.delimiter_field!r} (default {block.delimiter!r})"
+        else:
+            how = f"split at {block.delimiter!r}"
+        record.setdefault("pairs", []).append(f"{block.rule}: {how}, key{block.separator}value")
+
     if plan.columns:
         layout = (
             f"#{plan.columns.directive.layout_name} directive"

@@ -141,13 +141,23 @@ class Quirk:
 
 @dataclass(frozen=True)
 class PairsSpec:
-    """A key=value list held by one rule: how it splits into pairs."""
+    """A key=value list held by one rule: how it splits into pairs.
+
+    ``token`` names the terminal of one pair; without it the rule's text is split
+    at ``delimiter`` (or the delimiter a field declares, ``delimiter_field``,
+    decoded by rule ``delimiter_rule``) and each piece is matched against rule
+    ``pair_rule``.
+    """
 
     rule: str
     token: str | None = None
     separator: str = "="
     strip: str = " "
     escapes: Mapping[str, str] = field(default_factory=dict)
+    delimiter: str | None = None
+    delimiter_field: str | None = None
+    delimiter_rule: str | None = None
+    pair_rule: str | None = None
     line: int = 0
 
 
@@ -181,7 +191,7 @@ class RecordSpec:
     prefix: str | None = None
     marker: str | None = None
     escapes: Mapping[str, str] = field(default_factory=dict)
-    pairs: PairsSpec | None = None
+    pairs: tuple[PairsSpec, ...] = ()
     columns: ColumnsSpec | None = None
     trim: str = ""
 
@@ -415,18 +425,40 @@ class _Reader:
             data, {"fields", "prefix", "marker", "escapes", "pairs", "columns", "trim"}, "record"
         )
         fields = self.strings(data, "fields", "record") if "fields" in data else None
-        pairs = columns = None
-        if "pairs" in data:
-            p = self.table(data, "pairs", "record.pairs")
-            self.known(p, {"rule", "token", "separator", "strip", "escapes"}, "record.pairs")
-            pairs = PairsSpec(
-                rule=self.string(p, "rule", "record.pairs", required=True) or "",
-                token=self.string(p, "token", "record.pairs"),
-                separator=self.string(p, "separator", "record.pairs") or "=",
-                strip=p.get("strip", " ") if isinstance(p.get("strip", " "), str) else " ",
-                escapes=self.mapping(p, "escapes", "record.pairs"),
-                line=self.locate("record.pairs") or 0,
+        columns = None
+        pairs: list[PairsSpec] = []
+        blocks = data.get("pairs", [])
+        for p in blocks if isinstance(blocks, list) else [blocks]:
+            where = "record.pairs"
+            if not isinstance(p, Mapping):
+                msg = f"{where} must be a table or an array of tables"
+                raise self.fail(msg, where)
+            self.known(
+                p,
+                {"rule", "token", "separator", "strip", "escapes", "delimiter", "delimiter_field",
+                 "delimiter_rule", "pair_rule"},
+                where,
+            )  # fmt: skip
+            strip = p.get("strip", " ")
+            pair = PairsSpec(
+                rule=self.string(p, "rule", where, required=True) or "",
+                token=self.string(p, "token", where),
+                separator=self.string(p, "separator", where) or "=",
+                strip=strip if isinstance(strip, str) else " ",
+                escapes=self.mapping(p, "escapes", where),
+                delimiter=self.string(p, "delimiter", where),
+                delimiter_field=self.string(p, "delimiter_field", where),
+                delimiter_rule=self.string(p, "delimiter_rule", where),
+                pair_rule=self.string(p, "pair_rule", where),
+                line=self.locate(where) or 0,
             )
+            if pair.token is None and pair.pair_rule is None:
+                msg = f"{where} ({pair.rule}): give token (one pair per terminal) or pair_rule (pieces between delimiters)"
+                raise self.fail(msg, where, "rule")
+            if pair.delimiter_field and not pair.delimiter_rule:
+                msg = f"{where} ({pair.rule}): delimiter_field needs delimiter_rule (how to decode it)"
+                raise self.fail(msg, where, "delimiter_field")
+            pairs.append(pair)
         if "columns" in data:
             c = self.table(data, "columns", "record.columns")
             where = "record.columns"
@@ -469,7 +501,7 @@ class _Reader:
             prefix=self.string(data, "prefix", "record"),
             marker=self.string(data, "marker", "record"),
             escapes=self.mapping(data, "escapes", "record"),
-            pairs=pairs,
+            pairs=tuple(pairs),
             columns=columns,
             trim=self.string(data, "trim", "record") or "",
         )

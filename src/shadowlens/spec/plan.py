@@ -30,23 +30,44 @@ from shadowlens.spec.model import Alternative, Condition, FormatSpec
 
 
 @dataclass(frozen=True)
-class HeadPlan:
-    """A positional rule as one regex.
+class Variant:
+    """One way a line can end: with the region rule ``tail``, or (None) with no region.
 
-    ``regex`` is anchored at the start; it ends with ``$`` when nothing follows
-    (``tail`` false), otherwise group ``_head`` spans the head and the tail is
-    the rest of the line. With a ``marker``, the fast path cuts the line at the
-    marker's first occurrence: the text before must fully match ``prefix_regex``
-    and ``after_marker`` is matched on the text after the marker.
+    ``regex`` is anchored at the start, group ``_head`` spans what comes before
+    the region, and it ends with ``$`` when there is no region. ``groups`` maps
+    each field to its groups (a field used in several alternatives has several).
+    With a marker, ``regex`` applies to the text after the marker.
+    """
+
+    regex: str
+    groups: Mapping[str, tuple[str, ...]]
+    tail: str | None = None
+    block: int | None = None
+
+
+@dataclass(frozen=True)
+class HeadPlan:
+    """A positional rule as regexes, one per :class:`Variant`, tried in order.
+
+    With a ``marker``, the fast path cuts the line at the marker's first
+    occurrence: the text before must fully match ``prefix_regex`` (it becomes the
+    ``prefix_field``) and the variants are matched on the text after the marker
+    (from the marker on, when ``keep_marker``).
+    ``regex`` (the first variant, on the whole line) is the default detection pattern.
     """
 
     regex: str
     fields: tuple[str, ...]
-    tail: bool = False
+    variants: tuple[Variant, ...]
     marker: str | None = None
     prefix_field: str | None = None
     prefix_regex: str | None = None
-    after_marker: str | None = None
+    keep_marker: bool = False
+
+    @property
+    def tail(self) -> bool:
+        """Whether some variant ends with a region."""
+        return any(v.tail is not None for v in self.variants)
 
 
 @dataclass(frozen=True)
@@ -60,14 +81,27 @@ class PrefixPlan:
 
 @dataclass(frozen=True)
 class PairsPlan:
-    """A key=value list: one ``token_regex`` match per pair."""
+    """A key=value list held by region rule ``rule``.
+
+    Either one ``token_regex`` match per pair (``token``), or pieces between
+    delimiters (``token`` None): the delimiter is ``delimiter``, or declared per
+    line by field ``delimiter_field`` and decoded by ``delimiter_regex`` (groups
+    ``hex_code``/``delim_char``); a piece matching ``pair_regex`` (groups
+    ``key``/``value``) is a pair, any other piece belongs to the value before it.
+    """
 
     rule: str
-    token: str
-    token_regex: str
+    region_regex: str
+    token: str | None
+    token_regex: str | None
     separator: str
     strip: str
     escapes: Mapping[str, str]
+    delimiter: str = "\t"
+    delimiter_field: str | None = None
+    delimiter_regex: str | None = None
+    pair_regex: str | None = None
+    clean_regex: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +188,7 @@ class Plan:
     table: tuple[ColumnPlan, ...]
     detect: DetectPlan
     prefix: PrefixPlan | None = None
-    pairs: PairsPlan | None = None
+    pairs: tuple[PairsPlan, ...] = ()
     columns: ColumnsPlan | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     trim: str = ""
