@@ -24,7 +24,9 @@ import pytest
 
 from shadowlens.engine.lines import RawChunk, to_line_chunk
 from shadowlens.parsers.base import ParseOptions
-from shadowlens.parsers.w3c import W3cFormat
+from shadowlens.testing import format_class
+
+W3cFormat = format_class("w3c")
 
 PEERS = Path(__file__).parent / "peer_vectors"
 FILES = {

@@ -16,12 +16,14 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from shadowlens.parsers.base import Engine, ParseOptions
-from shadowlens.parsers.w3c import W3cFormat
-from shadowlens.testing import assert_fast_matches_reference, lines_frame, parse_lines
+from shadowlens.parsers.directives import fast_directives, reference_directives
+from shadowlens.testing import assert_fast_matches_reference, format_class, lines_frame, parse_lines
+
+W3cFormat = format_class("w3c")
 
 ALPHABET = st.characters(codec="utf-8", exclude_characters="\n\r")
 ENTRY = from_lark(W3cFormat.lark(), start="entry", alphabet=ALPHABET)
-DIRECTIVE = from_lark(W3cFormat.directive_lark(), start="directive", alphabet=ALPHABET)
+DIRECTIVE = from_lark(W3cFormat.lark(), start="directive", alphabet=ALPHABET)
 PIECES = st.sampled_from(
     ['"', '""', " ", "  ", "\t", '"a b"', "-", "é", "\u00a0", "\x0b", "\x1c", "\x00", "#", "(", ")"]
 )
@@ -60,11 +62,12 @@ def test_entry_fast_path_matches_lark(lines: list[str]) -> None:
         assert_fast_matches_reference(W3cFormat, usable)
 
 
-def _directive_rows(fmt: W3cFormat, lines: list[str]) -> tuple[dict[int, Any], dict[int, Any]]:
+def _directive_rows(fmt: Any, lines: list[str]) -> tuple[dict[int, Any], dict[int, Any]]:
     frame, _blank = lines_frame(lines)
     indexed = frame.with_row_index("_row").select("_row", "line")
-    fast = fmt.fast_directives(indexed)
-    slow, _errors = fmt.reference_directives(indexed)
+    plan = fmt.plan.columns.directive
+    fast = fast_directives(indexed, plan)
+    slow, _errors = reference_directives(indexed, fmt.lark(), plan)
     return ({r[0]: r for r in fast.rows()}, {r[0]: r for r in slow.rows()})
 
 

@@ -52,6 +52,8 @@ def prepare(raw: pl.Series, cand: Candidate) -> pl.Series:
     text = raw
     if alt.extract:
         text = text.str.extract(alt.extract, 1 if _groups(alt.extract) else 0)
+    for old, new in alt.replace.items():
+        text = text.str.replace_all(old, new, literal=True)
     if alt.map or alt.patterns:
         text = per_distinct(text, lambda e: _words(e, cand))
     return text
@@ -101,6 +103,12 @@ def coerce(
         value = _domains(text)
     else:
         value = per_distinct(text, _KINDS[kind], _OUT.get(kind, pl.String()))
+    if alt.accept is not None:
+        is_ip = per_distinct(value, nz.valid_ip).is_not_null()
+        keep = is_ip if alt.accept == "ip" else ~is_ip
+        value = value.to_frame("v").select(pl.when(keep).then(pl.col("v"))).to_series()
+        if alt.accept == "ip":
+            value = per_distinct(value, nz.valid_ip)
     if alt.case == "upper":
         value = value.str.to_uppercase()
     elif alt.case == "lower":

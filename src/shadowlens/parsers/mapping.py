@@ -165,25 +165,96 @@ def _unescape(values: pl.Series, table: Mapping[str, str]) -> pl.Series:
     return values.str.replace_many(list(table), list(table.values()))
 
 
+def named_columns(
+    plan: Plan, fields: pl.DataFrame, names: Sequence[str], facts: Mapping[str, str | None]
+) -> pl.DataFrame:
+    """Delimited ``values`` named by a layout, plus layout ``facts`` (``#date``...).
+
+    Values past the layout go to extras as ``extra_column_<n>`` (or, with
+    ``extra = "quarantine"``, make the row an error); fewer values than names
+    always do (``field_count``).
+    """
+    from shadowlens.errors import ErrorCode
+
+    assert plan.columns is not None
+    width = len(names)
+    values = pl.col("values")
+    frame = fields.with_columns(
+        values.list.len().alias("_n"),
+        *(values.list.get(i, null_on_oob=True).alias(n) for i, n in enumerate(names)),
+        *(pl.lit(v, pl.String()).alias(k) for k, v in facts.items()),
+    )
+    empty = pl.lit([], _STRINGS)
+    frame = frame.with_columns(empty.alias("extras_keys"), empty.alias("extras_values"))
+    if (frame.get_column("_n") > width).any():
+        trailing = (
+            frame.filter(pl.col("_n") > width)
+            .select(
+                "_row",
+                values.list.slice(width).alias("value"),
+                pl.int_ranges(width + 1, pl.col("_n") + 1).alias("_pos"),
+            )
+            .explode("value", "_pos")
+            .filter(~pl.col("value").is_in([*plan.null, ""]))
+            .group_by("_row", maintain_order=True)
+            .agg(
+                pl.format("extra_column_{}", pl.col("_pos")).alias("_k"),
+                pl.col("value").alias("_v"),
+            )
+        )
+        frame = (
+            frame.join(trailing, on="_row", how="left", maintain_order="left")
+            .with_columns(
+                pl.col("_k").fill_null(empty).alias("extras_keys"),
+                pl.col("_v").fill_null(empty).alias("extras_values"),
+            )
+            .drop("_k", "_v")
+        )
+    strict = plan.columns.extra == "quarantine"
+    bad = (pl.col("_n") != width) if strict else (pl.col("_n") < width)
+    message = pl.format(
+        "the entry has {} values but the #{} directive lists {}",
+        pl.col("_n"),
+        pl.lit(plan.columns.directive.layout_name if plan.columns.directive else "layout"),
+        pl.lit(width),
+    )
+    return frame.with_columns(
+        pl.when(bad).then(pl.lit(ErrorCode.FIELD_COUNT.value)).alias("_error"),
+        pl.when(bad).then(message).alias("_error_message"),
+    ).drop("values", "_n")
+
+
 class _Row:
     """Bookkeeping of one chunk: which rows consumed which fields."""
 
-    def __init__(self, plan: Plan, frame: pl.DataFrame) -> None:
+    def __init__(
+        self, plan: Plan, frame: pl.DataFrame, aliases: Mapping[str, str] | None = None
+    ) -> None:
         self.plan = plan
         self.frame = frame
         self.height = frame.height
+        self.aliases = aliases or {}
         nulls = [*plan.null, ""]
         self.nulls = nulls
         self.consumed: dict[str, np.ndarray[Any, Any]] = {}
         self.referenced = {
-            name for column in plan.table for cand in column.candidates for name in cand.inputs
+            self.resolve(name)
+            for column in plan.table
+            for cand in column.candidates
+            for name in cand.inputs
         }
         self._clean: dict[str, pl.Series] = {}
         self._masks: dict[tuple[Any, ...], np.ndarray[Any, Any]] = {}
         self.values: dict[str, pl.Series] = {}
+        self.order: list[str] = []
+
+    def resolve(self, name: str) -> str:
+        """The frame column of a field the table names (layouts match case-insensitively)."""
+        return self.aliases.get(name, name)
 
     def clean(self, name: str) -> pl.Series:
         """Field ``name`` with null tokens and empty text as null (all null if absent)."""
+        name = self.resolve(name)
         if name not in self._clean:
             if name in self.frame.columns:
                 values = self.frame.get_column(name)
@@ -194,6 +265,7 @@ class _Row:
         return self._clean[name]
 
     def consume(self, name: str, rows: np.ndarray[Any, Any]) -> None:
+        name = self.resolve(name)
         if name not in self.consumed:
             self.consumed[name] = np.zeros(self.height, dtype=bool)
         self.consumed[name][rows] = True
@@ -231,14 +303,22 @@ class _Row:
 
 
 def map_records(
-    plan: Plan, frame: pl.DataFrame, options: ParseOptions | None = None
+    plan: Plan,
+    frame: pl.DataFrame,
+    options: ParseOptions | None = None,
+    *,
+    order: Sequence[str] | None = None,
+    aliases: Mapping[str, str] | None = None,
 ) -> pl.DataFrame:
     """Records: ``_row``, canonical columns, extras lists and ``_year_assumed`` (bool).
 
-    ``frame`` is the output of :func:`raw_fields`.
+    ``frame`` is the output of :func:`raw_fields` (or :func:`named_columns`);
+    ``order`` lists its raw fields in extras order (default :meth:`Plan.raw_fields`)
+    and ``aliases`` maps the table's names to frame columns.
     """
     options = options or ParseOptions()
-    rows = _Row(plan, frame)
+    rows = _Row(plan, frame, aliases)
+    rows.order = list(order) if order is not None else list(plan.raw_fields())
     columns: dict[str, pl.Series] = {}
     assumed: pl.Series | None = None
     yearless: pl.Series | None = None
@@ -296,7 +376,7 @@ def _column(
             continue
         where = np.flatnonzero(active)
         everything = where.size == height
-        typed, flags = _candidate(rows, cand, column, options, None if everything else where)
+        typed, flags, used = _candidate(rows, cand, column, options, None if everything else where)
         got = typed.is_not_null().to_numpy()
         if not got.any():
             continue
@@ -312,9 +392,14 @@ def _column(
                 assumed = assumed.scatter(hit, flags[0].gather(picks))
                 yearless = yearless.scatter(hit, flags[1].gather(picks).fill_null(False))
         todo[hit] = False
-        if not cand.alt.keep:
+        if cand.alt.keep:
+            pass
+        elif used is None:
             for name in cand.inputs:
                 rows.consume(name, hit)
+        else:  # a derive function says which inputs went into each value
+            for name, mask in used.items():
+                rows.consume(name, where[got & mask.fill_null(False).to_numpy()])
         if not todo.any():
             break
     if column.column in UPPER_COLUMNS:
@@ -331,8 +416,12 @@ def _candidate(
     column: ColumnPlan,
     options: ParseOptions,
     where: np.ndarray[Any, Any] | None,
-) -> tuple[pl.Series, tuple[pl.Series, pl.Series] | None]:
-    """The typed value of ``cand`` on rows ``where`` (all rows when None)."""
+) -> tuple[pl.Series, tuple[pl.Series, pl.Series] | None, dict[str, pl.Series] | None]:
+    """The typed value of ``cand`` on rows ``where`` (all rows when None).
+
+    Also: (zone assumed, year assumed) for timestamps, and for a derive function
+    the rows where each input went into the value.
+    """
     alt = cand.alt
 
     def take(name: str) -> pl.Series:
@@ -340,16 +429,20 @@ def _candidate(
         return values if where is None else values.gather(where)
 
     size = rows.height if where is None else where.size
+    if alt.derive is not None:
+        function = derive_function(rows.plan.spec.module or "", alt.derive)
+        derived, used = function({name: take(name) for name in alt.sources}, options)
+        return derived.cast(column.dtype, strict=False), None, dict(used)
     if alt.value is not None:
         raw = pl.repeat(alt.value, size, dtype=pl.String(), eager=True)
     elif alt.between is not None:
         start, end = (take(n) for n in alt.between)
-        return time_between(start, end, cand, options, column.dtype), None
+        return time_between(start, end, cand, options, column.dtype), None, None
     elif alt.join:
-        parts = [take(n) for n in alt.join]
+        parts = {f"_{i}": take(n) for i, n in enumerate(alt.join)}
         raw = (
             pl.DataFrame(parts)
-            .select(pl.concat_str([pl.col(p.name) for p in parts], separator=alt.sep))
+            .select(pl.concat_str([pl.col(name) for name in parts], separator=alt.sep))
             .to_series()
         )
     else:
@@ -358,8 +451,22 @@ def _candidate(
     formats = take(alt.formats_from) if alt.formats_from else None
     typed = coerce(raw, cand, column.dtype, options, formats)
     if typed.assumed is not None and typed.yearless is not None:
-        return typed.value, (typed.assumed, typed.yearless)
-    return typed.value, None
+        return typed.value, (typed.assumed, typed.yearless), None
+    return typed.value, None, None
+
+
+def derive_function(module: str, name: str) -> Any:
+    """Function ``name`` of a format's own module (``[format] module``)."""
+    import importlib
+
+    from shadowlens.errors import SpecError
+
+    try:
+        function = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        msg = f"derive = {name!r}: no such function in module {module!r} ({exc})"
+        raise SpecError(msg, path=module) from exc
+    return function
 
 
 def _derive(columns: dict[str, pl.Series], height: int) -> None:
@@ -388,14 +495,14 @@ def _derive(columns: dict[str, pl.Series], height: int) -> None:
 def _extras(rows: _Row, frame: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     """Pairs left over by the pick (line order), then every unconsumed, non-null field."""
     parts: list[Part] = [(frame.get_column("extras_keys"), frame.get_column("extras_values"))]
-    for name in rows.plan.raw_fields():
+    for name in rows.order:
         values = rows.clean(name) if name in frame.columns else None
         if values is None or values.null_count() == rows.height:
             continue
         used = rows.consumed.get(name)
         if used is not None and used.any():
             values = values.scatter(np.flatnonzero(used), None)
-        if "" not in rows.plan.null and name not in rows.referenced:
+        if "" not in rows.plan.null and rows.resolve(name) not in rows.referenced:
             # An unmapped field's empty text is kept as logged unless the spec lists it as null.
             original = frame.get_column(name)
             empty = (original == "").fill_null(False).to_numpy()

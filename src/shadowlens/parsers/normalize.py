@@ -452,14 +452,37 @@ def unescape(expr: pl.Expr, table: Mapping[str, str]) -> pl.Expr:
     return expr.str.replace_many(patterns, replacements)
 
 
+_V4 = r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_H = r"[0-9A-Fa-f]{1,4}"
+#: RFC 4291 text forms: eight groups, ``::`` for one or more zero groups, and an
+#: IPv4 address in place of the last two groups.
+_V6 = "|".join(
+    [
+        rf"(?:{_H}:){{7}}{_H}",
+        *(rf"(?:{_H}:){{{k}}}(?::{_H}){{1,{7 - k}}}" for k in range(1, 7)),
+        rf"(?:{_H}:){{1,7}}:",
+        rf":(?::{_H}){{1,7}}",
+        "::",
+        rf"(?:{_H}:){{6}}{_V4}",
+        *(rf"(?:{_H}:){{{k}}}(?::{_H}){{0,{5 - k}}}:{_V4}" for k in range(0, 6)),
+        rf"::(?:{_H}:){{0,5}}{_V4}",
+    ]
+)
+_IP = rf"^(?:{_V4}|{_V6})$"
+
+
 def valid_ip(expr: pl.Expr) -> pl.Expr:
-    """The value when it looks like an IPv4 or IPv6 address, else null (shape check only)."""
+    """The value (lower case) when it is an IPv4 or IPv6 address in text form, else null.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> s = pl.Series(["10.0.0.1", "2001:DB8::1", "::ffff:10.0.0.1", "00:00:03", "1.2.3.256"])
+    >>> pl.select(valid_ip(pl.lit(s))).to_series().to_list()
+    ['10.0.0.1', '2001:db8::1', '::ffff:10.0.0.1', None, None]
+    """
     text = expr.str.strip_chars()
-    v4 = text.str.contains(
-        r"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"
-    )
-    v6 = text.str.contains(r"^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$") & text.str.contains(":", literal=True)
-    return pl.when(v4 | v6).then(text.str.to_lowercase()).otherwise(None)
+    return pl.when(text.str.contains(_IP)).then(text.str.to_lowercase()).otherwise(None)
 
 
 def pairs_to_extras(keys: pl.Expr, values: pl.Expr) -> pl.Expr:

@@ -30,11 +30,24 @@ from typing import Any, ClassVar
 import polars as pl
 from lark import Lark, Tree
 
-from shadowlens.contract import ParseOptions, ParseResult
-from shadowlens.parsers.base import GrammarFormat
+from lark.exceptions import LarkError
+
+from shadowlens.contract import QUARANTINE_ROWS_SCHEMA, ParseOptions, ParseResult
+from shadowlens.errors import ConfigError, ErrorCode
+from shadowlens.parsers.base import GrammarFormat, describe_lark_error, quarantine_rows
+from shadowlens.parsers.directives import (
+    DIRECTIVE_SCHEMA,
+    NO_LAYOUT,
+    Layout,
+    LayoutState,
+    assign_layouts,
+    directive_of,
+    fast_directives,
+    reference_directives,
+)
 from shadowlens.parsers.extract import fast_fields, fields_schema, tree_fields
 from shadowlens.parsers.grammar import load_grammar_file
-from shadowlens.parsers.mapping import map_records, raw_fields
+from shadowlens.parsers.mapping import map_records, named_columns, raw_fields
 from shadowlens.spec.compiler import compile_spec
 from shadowlens.spec.model import FormatSpec
 from shadowlens.spec.plan import Plan
@@ -62,6 +75,47 @@ class SpecFormat(GrammarFormat):
         super().__init__(options)
         self.plan = plan_for(self.spec, self.options.options)
         self.fields_schema = fields_schema(self.plan)  # type: ignore[misc]
+        columns = self.plan.columns
+        self.default_names: tuple[str, ...] | None = None
+        if columns is not None:
+            option = columns.names_option
+            if option and option in self.plan.options:
+                self.default_names = self._names_option(self.plan.options[option])
+            elif columns.names:
+                self.default_names = columns.names
+
+    def new_state(self) -> Any:
+        """Per-file layout state for formats whose columns a directive names."""
+        columns = self.plan.columns
+        if columns is None or columns.directive is None:
+            return None
+        reason = NO_LAYOUT.format(name=columns.directive.layout_name)
+        if columns.names_option:
+            reason += f'; name the fields with --option {columns.names_option}="..."'
+        return LayoutState(fields=self.default_names, reason=reason)
+
+    def _names_option(self, value: str) -> tuple[str, ...]:
+        """The layout an option names (``--option fields="date time ..."``)."""
+        columns = self.plan.columns
+        assert columns is not None
+        if columns.directive is None:
+            return tuple(value.split())
+        plan = columns.directive
+        text = value.strip()
+        key = f"#{plan.layout_name}:"
+        line = text if text.lower().startswith(key.lower()) else f"{key} {text}"
+        parser = self.lark()
+        try:
+            parsed = directive_of(parser.parse(line, start=plan.rule), plan.layout_name)
+        except LarkError as exc:
+            _code, message = describe_lark_error(exc, line, parser)
+            msg = f"--option {columns.names_option}={value!r} is not a list of #{plan.layout_name} field identifiers: {message}"
+            raise ConfigError(msg) from exc
+        names = tuple(parsed["field_ids"] or ())
+        if not names:
+            msg = f"--option {columns.names_option} names no fields"
+            raise ConfigError(msg)
+        return names
 
     @classmethod
     def base_plan(cls) -> Plan:
@@ -87,7 +141,9 @@ class SpecFormat(GrammarFormat):
         lines = pl.Series(sample, dtype=pl.String())
         if detect.any and lines.str.contains(detect.any).any():
             return 1.0
-        score = float(lines.str.contains(detect.pattern).sum()) / len(sample)
+        score = 0.0
+        if detect.pattern is not None:
+            score = float(lines.str.contains(detect.pattern).sum()) / len(sample)
         if detect.hint and lines.str.contains(detect.hint).any():
             score = max(score, detect.hint_score)
         return score
@@ -102,13 +158,79 @@ class SpecFormat(GrammarFormat):
 
     def to_records(self, fields: pl.DataFrame, state: Any) -> pl.DataFrame:
         """The field table over the parsed fields (shared by both paths)."""
+        if self.plan.columns is not None:
+            layout = state if isinstance(state, Layout) else Layout(self.default_names)
+            names = _unique(layout.fields or ())
+            facts = {
+                "#date": layout.date,
+                "#software": layout.software,
+                "#fields": " ".join(n.lower() for n in names),
+            }
+            frame = named_columns(self.plan, fields, names, facts)
+            aliases = {n.lower(): n for n in reversed(names)} if self.plan.columns.case_insensitive else {}
+            return map_records(self.plan, frame, self.options, order=names, aliases=aliases)
         frame = raw_fields(self.plan, fields, max_templates=self.max_templates)
         return map_records(self.plan, frame, self.options)
 
     def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
-        """Fast path, Lark for the rest, the field table; records carry ``log_format``."""
-        result = super().parse(lines, state)
-        return result
+        """Fast path, Lark for the rest, the field table (per layout for directive formats)."""
+        if self.plan.trim:
+            lines = lines.with_columns(pl.col("line").str.strip_chars(self.plan.trim))
+        columns = self.plan.columns
+        if columns is None:
+            return super().parse(lines, state)
+        if columns.directive is None:
+            return super().parse(lines, Layout(self.default_names))
+        st = state if isinstance(state, LayoutState) else self.new_state()
+        return self._parse_layouts(lines, st)
+
+    def _parse_layouts(self, lines: pl.DataFrame, st: LayoutState) -> ParseResult:
+        """Directive lines set the layout in force; entries are parsed per layout group."""
+        assert self.plan.columns is not None
+        plan = self.plan.columns.directive
+        assert plan is not None
+        frame = lines.with_row_index("_row")
+        is_directive = pl.col("line").str.starts_with("#")
+        directive_lines = frame.filter(is_directive).select("_row", "line")
+        if self.options.engine == "reference":
+            parsed = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
+        else:
+            parsed = fast_directives(directive_lines, plan)
+        rest = directive_lines.join(parsed.select("_row"), on="_row", how="anti")
+        slow, dir_errors = reference_directives(rest, self.lark(), plan)
+        directives = pl.concat([parsed, slow]).sort("_row")
+        fallback, year_assumed = rest.height, 0
+        groups = assign_layouts(
+            frame.filter(~is_directive), directives, dir_errors, st, plan.layout_name
+        )
+        records: list[pl.DataFrame] = []
+        quarantine: list[pl.DataFrame] = [quarantine_rows(frame, dir_errors)]
+        for layout, rows in groups:
+            if layout.fields is None:
+                errors = rows.select(
+                    "_row",
+                    pl.lit(ErrorCode.NO_FIELDS_DIRECTIVE.value).alias("error_code"),
+                    pl.lit(layout.reason).alias("error_message"),
+                )
+                quarantine.append(quarantine_rows(frame, errors))
+                continue
+            result = super().parse(rows.select("line", "source_line", "source_offset"), layout)
+            records.append(result.records)
+            quarantine.append(result.quarantine.cast(QUARANTINE_ROWS_SCHEMA))
+            fallback += result.fallback
+            year_assumed += result.year_assumed
+        out = (
+            pl.concat(records, how="diagonal_relaxed").sort("source_line")
+            if records
+            else pl.DataFrame(schema={"source_line": pl.UInt64(), "source_offset": pl.UInt64()})
+        )
+        return ParseResult(
+            records=out,
+            quarantine=pl.concat(quarantine).sort("source_line"),
+            directives=directives.height,
+            fallback=fallback,
+            year_assumed=year_assumed,
+        )
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
@@ -116,6 +238,16 @@ class SpecFormat(GrammarFormat):
         from shadowlens.spec.describe import describe_spec
 
         return {**super().describe(), **describe_spec(cls.base_plan())}
+
+
+def _unique(names: Sequence[str]) -> tuple[str, ...]:
+    """Layout names with repeats suffixed (``a``, ``a~2``), so each is one column."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}~{seen[name]}")
+    return tuple(out)
 
 
 def spec_format(spec: FormatSpec) -> type[SpecFormat]:

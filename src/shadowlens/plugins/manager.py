@@ -29,7 +29,7 @@ ENTRY_POINT_GROUP = "shadowlens"
 #: Built-in plugin modules, registered first and in this order.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "shadowlens.formats.cef",
-    "shadowlens.parsers.w3c",
+    "shadowlens.formats.w3c",
     "shadowlens.formats.leef",
 )
 

@@ -95,11 +95,12 @@ def compile_spec(spec: FormatSpec, options: Mapping[str, str] | None = None) -> 
     head = _head(spec, lark, rules, fields)
     prefix = _prefix(spec, fields)
     pairs = _pairs(spec, lark, rules)
-    columns = _columns(spec, lark, rules)
+    columns = _columns(spec, lark, rules, opts)
     picked = _picked(spec, fields, prefix, bool(pairs) or columns is not None, columns)
     table = _table(spec, opts)
+    hinted = spec.detect.any or spec.detect.hint
     detect = DetectPlan(
-        pattern=spec.detect.pattern or head.regex,
+        pattern=spec.detect.pattern or (None if hinted else head.regex),
         any=spec.detect.any,
         hint=spec.detect.hint,
         hint_score=spec.detect.hint_score,
@@ -372,7 +373,9 @@ def _pairs(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> tuple[Pair
     return tuple(plans)
 
 
-def _columns(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> ColumnsPlan | None:
+def _columns(
+    spec: FormatSpec, lark: Lark, rules: Mapping[str, Any], options: Mapping[str, str]
+) -> ColumnsPlan | None:
     c = spec.record.columns
     if c is None:
         return None
@@ -392,6 +395,7 @@ def _columns(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> ColumnsP
             + "$",
             comment="^" + terminal_regex(lark, "COMMENT") + "$",
         )
+    extra = options.get(c.extra_option, c.extra) if c.extra_option else c.extra
     return ColumnsPlan(
         rule=c.rule,
         token=token,
@@ -400,7 +404,7 @@ def _columns(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> ColumnsP
         names=c.names,
         names_option=c.names_option,
         directive=directive,
-        extra=c.extra,
+        extra=extra,
         case_insensitive=c.case_insensitive,
     )
 
@@ -542,7 +546,12 @@ def _candidates(rule: FieldRule, options: Mapping[str, str], spec: FormatSpec) -
             continue
         layouts, yearless, epoch = _layouts(alt)
         sources: list[tuple[str | None, tuple[str, ...]]]
-        if alt.sources:
+        if alt.derive:
+            if spec.module is None:
+                msg = f"fields.{rule.column}: derive = {alt.derive!r} needs [format] module"
+                raise SpecError(msg, path=str(spec.path), line=alt.line or None)
+            sources = [(None, alt.sources)]
+        elif alt.sources:
             sources = [(s, (s,)) for s in alt.sources]
         elif alt.join:
             sources = [(None, alt.join)]

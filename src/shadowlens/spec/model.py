@@ -89,7 +89,8 @@ class Alternative:
 
     Exactly one of ``sources`` (parsed fields tried in order), ``join`` (parsed
     fields joined with ``sep``), ``between`` (the time from the first field to
-    the second, in milliseconds) or ``value`` (a constant) is set.
+    the second, in milliseconds), ``value`` (a constant) or ``derive`` (a function
+    of the format's own module, reading the fields ``sources``) is set.
     """
 
     sources: tuple[str, ...] = ()
@@ -109,6 +110,9 @@ class Alternative:
     case: Literal["upper", "lower"] | None = None
     when: tuple[Condition, ...] = ()
     keep: bool = False
+    replace: Mapping[str, str] = field(default_factory=dict)
+    accept: Literal["ip", "name"] | None = None
+    derive: str | None = None
     line: int = 0
 
     def inputs(self) -> tuple[str, ...]:
@@ -527,7 +531,8 @@ class _Reader:
 
     _ALT_KEYS = frozenset(
         {"from", "join", "sep", "between", "value", "type", "formats", "formats_from",
-         "format_syntax", "tz", "scale", "extract", "map", "patterns", "case", "when", "keep"}
+         "format_syntax", "tz", "scale", "extract", "map", "patterns", "case", "when", "keep",
+         "replace", "accept", "derive"}
     )  # fmt: skip
 
     def alternative(
@@ -538,6 +543,14 @@ class _Reader:
         kinds = [k for k in ("from", "join", "between", "value") if k in data]
         if len(kinds) != 1:
             msg = f"{where}: give exactly one of from, join, between or value (got {', '.join(kinds) or 'none'})"
+            raise self.fail(msg, column_where, column)
+        derive = self.string(data, "derive", where)
+        if derive is not None and "from" not in data:
+            msg = f"{where}.derive needs from = [the fields the function reads]"
+            raise self.fail(msg, column_where, column)
+        accept = self.string(data, "accept", where)
+        if accept not in (None, "ip", "name"):
+            msg = f"{where}.accept must be 'ip' or 'name'"
             raise self.fail(msg, column_where, column)
         type_name = self.string(data, "type", where) or COLUMN_TYPES[column]
         if type_name not in TYPES:
@@ -596,6 +609,9 @@ class _Reader:
             case=case,  # type: ignore[arg-type]
             when=self.conditions(data.get("when", {}), where, options),
             keep=bool(data.get("keep", False)),
+            replace=self.mapping(data, "replace", where),
+            accept=accept,  # type: ignore[arg-type]
+            derive=derive,
             line=self.locate(column_where, column) or 0,
         )
 

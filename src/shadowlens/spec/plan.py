@@ -167,7 +167,7 @@ class ColumnPlan:
 class DetectPlan:
     """Detection: share of sample lines matching ``pattern``; ``any``/``hint`` give fixed scores."""
 
-    pattern: str
+    pattern: str | None
     any: str | None = None
     hint: str | None = None
     hint_score: float = 0.8

@@ -1,17 +1,22 @@
-"""W3C directives: parsing ``#...`` lines and tracking the layout in force.
+"""Directive-driven layouts (W3C ``#Fields``): parsing ``#...`` lines, tracking the layout.
 
-Directive lines are parsed by regexes compiled from the grammar's ``directive``
-rules (:func:`fast_directives`), Lark only for the lines they reject
+A building block of delimited formats whose columns are named by a directive
+line. The grammar's directive rule must offer ``fields_directive`` (a key
+terminal ``FIELDS_KEY`` and ``FIELD_ID`` names), ``named_directive``
+(``directive_name``: a ``DIRECTIVE_KEY`` such as ``#Date:``, and
+``directive_text``) and ``comment`` (``COMMENT``).
+
+Directive lines are parsed by regexes compiled from those rules
+(:func:`fast_directives`), Lark only for the lines they reject
 (:func:`reference_directives`). :func:`assign_layouts` then gives every entry the
-``#Fields`` / ``#Date`` / ``#Software`` in force with a forward fill, and groups
-entries by :class:`Layout`; Python runs once per directive and per distinct
-layout, never per entry.
+layout (the fields directive), ``#Date`` and ``#Software`` in force with a forward
+fill, and groups entries by :class:`Layout`; Python runs once per directive and
+per distinct layout, never per entry.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +25,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import LarkError
 
 from shadowlens.parsers.base import describe_lark_error
+from shadowlens.spec.plan import DirectivePlan
 
 #: What a directive line parses into (both paths).
 DIRECTIVE_SCHEMA = pl.Schema(
@@ -31,13 +37,11 @@ DIRECTIVE_SCHEMA = pl.Schema(
         "field_ids": pl.List(pl.String()),
     }
 )
-NO_LAYOUT = (
-    'no #Fields directive before this entry; name the fields with --option fields="date time ..."'
-)
+NO_LAYOUT = "no #{name} directive before this entry"
 
 
 @dataclass
-class W3cState:
+class LayoutState:
     """Per-file state: the directives in force at the end of the last chunk."""
 
     fields: tuple[str, ...] | None = None
@@ -67,7 +71,7 @@ class Layout:
         return cls(fields, "", date if needs_date else None, software)
 
 
-def fast_directives(lines: pl.DataFrame, plan: Mapping[str, str]) -> pl.DataFrame:
+def fast_directives(lines: pl.DataFrame, plan: DirectivePlan) -> pl.DataFrame:
     """Directive lines (``_row``, ``line``) the compiled ``plan`` accepts, as DIRECTIVE_SCHEMA.
 
     The key decides the rule as Lark's lexer does (``#Fields:`` before
@@ -76,21 +80,21 @@ def fast_directives(lines: pl.DataFrame, plan: Mapping[str, str]) -> pl.DataFram
     p = plan
     line = pl.col("line")
     kind = (
-        pl.when(line.str.contains(p["fields_key"]))
+        pl.when(line.str.contains(p.fields_key))
         .then(pl.lit("fields"))
-        .when(line.str.contains(p["named_key"]))
+        .when(line.str.contains(p.named_key))
         .then(pl.lit("named"))
         .otherwise(pl.lit("comment"))
     )
     frame = lines.with_columns(kind.alias("kind")).with_columns(
-        line.str.extract_groups(p["named"]).alias("_named")
+        line.str.extract_groups(p.named).alias("_named")
     )
     ok = (
         pl.when(pl.col("kind") == "fields")
-        .then(line.str.contains(p["fields"]))
+        .then(line.str.contains(p.fields))
         .when(pl.col("kind") == "named")
         .then(pl.col("_named").struct.field("directive_name").is_not_null())
-        .otherwise(line.str.contains(p["comment"]))
+        .otherwise(line.str.contains(p.comment))
     )
     name = pl.col("_named").struct.field("directive_name")
     return (
@@ -99,7 +103,7 @@ def fast_directives(lines: pl.DataFrame, plan: Mapping[str, str]) -> pl.DataFram
             "_row",
             "kind",
             pl.when(pl.col("kind") == "fields")
-            .then(pl.lit("Fields"))
+            .then(pl.lit(p.layout_name))
             .when(pl.col("kind") == "named")
             .then(name.str.slice(1, name.str.len_chars() - 2))
             .alias("name"),
@@ -107,25 +111,27 @@ def fast_directives(lines: pl.DataFrame, plan: Mapping[str, str]) -> pl.DataFram
             .then(pl.col("_named").struct.field("directive_text").str.strip_chars_end(" \t"))
             .alias("text"),
             pl.when(pl.col("kind") == "fields")
-            .then(line.str.replace(p["fields_key"], "").str.extract_all(p["field_id"]))
+            .then(line.str.replace(p.fields_key, "").str.extract_all(p.field_id))
             .alias("field_ids"),
         )
         .cast(DIRECTIVE_SCHEMA)
     )
 
 
-def reference_directives(lines: pl.DataFrame, parser: Lark) -> tuple[pl.DataFrame, pl.DataFrame]:
+def reference_directives(
+    lines: pl.DataFrame, parser: Lark, plan: DirectivePlan
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Lark over directive lines: (DIRECTIVE_SCHEMA rows, errors)."""
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
     for row, line in zip(lines["_row"].to_list(), lines["line"].to_list(), strict=True):
         try:
-            tree = parser.parse(line)
+            tree = parser.parse(line, start=plan.rule)
         except LarkError as exc:
             code, message = describe_lark_error(exc, line, parser)
             errors.append({"_row": row, "error_code": code.value, "error_message": message})
             continue
-        rows.append({"_row": row, **directive_of(tree)})
+        rows.append({"_row": row, **directive_of(tree, plan.layout_name)})
     errors_df = pl.DataFrame(
         errors,
         schema={"_row": pl.UInt32(), "error_code": pl.String(), "error_message": pl.String()},
@@ -133,7 +139,7 @@ def reference_directives(lines: pl.DataFrame, parser: Lark) -> tuple[pl.DataFram
     return pl.DataFrame(rows, schema=DIRECTIVE_SCHEMA, orient="row"), errors_df
 
 
-def directive_of(tree: Tree[Any]) -> dict[str, Any]:
+def directive_of(tree: Tree[Any], layout_name: str = "Fields") -> dict[str, Any]:
     """A directive's parsed fields from its Lark tree (same shape as the fast path)."""
     node = tree.children[0]
     assert isinstance(node, Tree)
@@ -142,7 +148,7 @@ def directive_of(tree: Tree[Any]) -> dict[str, Any]:
     if kind == "fields":
         return {
             "kind": kind,
-            "name": "Fields",
+            "name": layout_name,
             "text": None,
             "field_ids": [str(t) for t in tokens if t.type == "FIELD_ID"],
         }
@@ -159,7 +165,11 @@ def directive_of(tree: Tree[Any]) -> dict[str, Any]:
 
 
 def assign_layouts(
-    entries: pl.DataFrame, directives: pl.DataFrame, dir_errors: pl.DataFrame, st: W3cState
+    entries: pl.DataFrame,
+    directives: pl.DataFrame,
+    dir_errors: pl.DataFrame,
+    st: LayoutState,
+    layout_name: str = "Fields",
 ) -> list[tuple[Layout, pl.DataFrame]]:
     """Group entry rows by the (#Fields, #Date, #Software) in force; update ``st``.
 
@@ -175,14 +185,17 @@ def assign_layouts(
             fields_at[row] = (
                 (tuple(ids), "")
                 if ids
-                else (None, "the #Fields directive before this entry lists no fields")
+                else (None, f"the #{layout_name} directive before this entry lists no fields")
             )
         elif lower in ("date", "start-date"):
             date_at[row] = dates.get(row)
         elif lower == "software":
             software_at[row] = text
     for row in dir_errors["_row"].to_list():  # an unreadable #Fields ends the layout in force
-        fields_at[row] = (None, "the #Fields directive before this entry could not be parsed")
+        fields_at[row] = (
+            None,
+            f"the #{layout_name} directive before this entry could not be parsed",
+        )
     events = pl.DataFrame(
         {
             "_row": sorted({*fields_at, *date_at, *software_at} - {-1}),
