@@ -142,6 +142,7 @@ def parse_lines(
         quarantine=pl.concat([r.quarantine for r in results], how="diagonal_relaxed"),
         directives=sum(r.directives for r in results),
         fallback=sum(r.fallback for r in results),
+        year_assumed=sum(r.year_assumed for r in results),
     )
 
 
@@ -378,8 +379,6 @@ def _check_records(records: pl.DataFrame, problems: list[str]) -> None:
     time = records.schema.get("event_time")
     if records.height and not (isinstance(time, pl.Datetime) and time.time_zone == "UTC"):
         problems.append(f"event_time must be Datetime in UTC, got {time}")
-    if "event_time" in records.columns and records["event_time"].null_count():
-        problems.append("records with a null event_time (quarantine them with an _error)")
     try:
         conformed = conform(
             records.with_columns(source_file=pl.lit("sample")), RECORD_POLARS_SCHEMA

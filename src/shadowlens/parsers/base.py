@@ -85,6 +85,8 @@ class ParseResult:
     quarantine: pl.DataFrame
     directives: int = 0
     fallback: int = 0
+    #: Records whose date had no year (syslog ``Mmm dd``): the year was given or inferred.
+    year_assumed: int = 0
 
 
 class LogFormat(abc.ABC):
