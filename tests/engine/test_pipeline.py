@@ -333,3 +333,19 @@ def test_a_format_without_event_time_gives_untimed_records(tmp_path: Path) -> No
     assert (summary["totals"]["records"], summary["totals"]["untimed"]) == (4, 4)
     assert summary["totals"]["quarantined"] == 0
     assert pl.read_parquet(tmp_path / "out" / "records")["event_time"].null_count() == 4
+
+
+def test_untimed_records_go_through_enrichment_and_the_report(tmp_path: Path) -> None:
+    from shadowlens.engine.job import JobConfig, run_job
+
+    path = tmp_path / "untimed.log"
+    path.write_text("- files.slack.com\n- nodate.example\n", encoding="utf-8")
+    plugins = get_plugins(load_entrypoints=False, extra=[TestPlugin()])
+    out = tmp_path / "out"
+    summary = run_job(JobConfig(inputs=[str(path)], out_dir=out, format="untimed", plugins=plugins))
+    assert (summary["totals"]["records"], summary["totals"]["untimed"]) == (2, 2)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["transactions"] == 2
+    assert report["totals"]["time_range"] == {"first": None, "last": None, "days": 0}
+    assert report["timeline"] == []
+    assert report["parse_quality"]["totals"]["untimed"] == 2
