@@ -9,8 +9,16 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any, ClassVar
 
+import polars as pl
 import pytest
+
+from shadowlens import LogFormat, ParseOptions, ParseResult, cli, hookimpl
+from shadowlens.engine.pipeline import RunConfig, run_parse
+from shadowlens.parsers.base import QUARANTINE_ROWS_SCHEMA
+from shadowlens.parsers.normalize import parse_timestamp
+from shadowlens.plugins.manager import get_plugins
 
 CEF_LINE = "CEF:0|Acme|Proxy|1.0|100|allowed|3|rt=1700000000000 src=10.0.0.1 dhost=files.slack.com act=allow"
 
@@ -207,3 +215,79 @@ def test_parse_end_to_end_in_a_subprocess(tmp_path: Path) -> None:
         1,
     )
     assert "quarantined" in result.stderr
+
+
+class Syslogish(LogFormat):
+    """``Mmm dd HH:MM:SS host`` lines (a yearless syslog date) or ``- host`` (no time at all)."""
+
+    name: ClassVar[str] = "syslogish"
+    description: ClassVar[str] = "test format"
+
+    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+        fields = lines.with_columns(
+            pl.col("line").str.extract(r"^(.*) (\S+)$", 1).alias("when"),
+            pl.col("line").str.extract(r" (\S+)$", 1).alias("dst_host"),
+        )
+        records = parse_timestamp(fields, "when", year=self.options.year, epoch=False)
+        records = records.select(
+            "event_time", "tz_assumed", "dst_host", "source_line", "source_offset"
+        )
+        return ParseResult(
+            records,
+            pl.DataFrame(schema=QUARANTINE_ROWS_SCHEMA),
+            year_assumed=records["event_time"].is_not_null().sum(),
+        )
+
+
+class SyslogishPlugin:
+    @hookimpl
+    def register_formats(self) -> list[type[LogFormat]]:
+        return [Syslogish]
+
+
+@pytest.mark.parametrize("year", [None, 2023])
+def test_end_of_run_account_explains_yearless_and_untimed_records_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], year: int | None
+) -> None:
+    inputs = []
+    for name in ("a.log", "b.log"):
+        path = tmp_path / name
+        lines = [f"Jan {1 + i % 28:2d} 10:00:{i % 60:02d} host{i}.example" for i in range(300)]
+        path.write_text("\n".join([*lines, "- nodate.example"]) + "\n", encoding="utf-8")
+        inputs.append(str(path))
+    config = RunConfig(
+        inputs=inputs,
+        out_dir=tmp_path / "out",
+        format="syslogish",
+        options=ParseOptions(year=year),
+        chunk_bytes=2048,
+        plugins=get_plugins(load_entrypoints=False, extra=[SyslogishPlugin()]),
+    )
+    summary = run_parse(config)
+    assert (summary["totals"]["year_assumed"], summary["totals"]["untimed"]) == (600, 2)
+    cli.print_summary(summary, tmp_path / "out")
+    err = capsys.readouterr().err
+    assert err.count("yearless") == 1, err
+    assert err.count("without an event time") == 1, err
+    (note,) = [line for line in err.splitlines() if "yearless" in line]
+    assert note.startswith("600 record(s) had a yearless date (syslog `Mmm dd`)")
+    assert "the year from --year, else the current year" in note
+    assert "previous year when that date would be more than 2 days in the future" in note
+    assert ("--year 2023 was given" in note) == (year is not None)
+    (untimed,) = [line for line in err.splitlines() if "without an event time" in line]
+    assert untimed.startswith("2 record(s) without an event time")
+    assert "Defender" in untimed
+    assert "OCSF" in untimed
+
+
+def test_end_of_run_account_is_quiet_when_every_record_has_a_full_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "a.log"
+    path.write_text(CEF_LINE + "\n", encoding="utf-8")
+    summary = run_parse(RunConfig(inputs=[str(path)], out_dir=tmp_path / "out", format="cef"))
+    assert (summary["totals"]["untimed"], summary["totals"]["year_assumed"]) == (0, 0)
+    cli.print_summary(summary, tmp_path / "out")
+    err = capsys.readouterr().err
+    assert "yearless" not in err
+    assert "without an event time" not in err

@@ -124,6 +124,15 @@ class NaiveTime(MiniFormat):
         )
 
 
+class KeepsUntimed(MiniFormat):
+    """Keeps a line whose time cannot be read as a record with a null ``event_time``."""
+
+    name: ClassVar[str] = "mini-untimed"
+
+    def to_records(self, fields: pl.DataFrame, state: Any) -> pl.DataFrame:
+        return super().to_records(fields, state).drop("_error", "_error_message")
+
+
 class Careless(MiniFormat):
     name: ClassVar[str] = "Careless Name"
     description: ClassVar[str] = ""
@@ -178,6 +187,24 @@ def test_fallback_is_an_error_unless_allowed() -> None:
 
 def test_contract_passes_for_a_good_format() -> None:
     check_format_contract(MiniFormat, LINES)
+
+
+def test_contract_allows_records_without_a_time() -> None:
+    result = parse_lines(KeepsUntimed, LINES)
+    assert result.records["event_time"].null_count() == 1
+    check_format_contract(KeepsUntimed, LINES)
+
+
+def test_parse_lines_in_chunks_sums_year_assumed() -> None:
+    class Yearless(MiniFormat):
+        name: ClassVar[str] = "mini-yearless"
+
+        def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+            result = super().parse(lines, state)
+            result.year_assumed = result.records.height
+            return result
+
+    assert parse_lines(Yearless, LINES * 2, chunk_lines=2).year_assumed == 4
 
 
 @pytest.mark.parametrize(

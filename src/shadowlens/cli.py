@@ -249,6 +249,26 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
         err.print(
             f"[yellow]{totals['quarantined']:,} line(s) quarantined[/]: see {out_dir / 'quarantine'}"
         )
+    yearless = totals.get("year_assumed", 0)
+    if yearless:
+        year = summary.get("options", {}).get("year")
+        given = f" (--year {year} was given)" if year is not None else ""
+        err.print(
+            f"{yearless:,} record(s) had a yearless date (syslog `Mmm dd`): they took the year "
+            "from --year, else the current year, or the previous year when that date would be "
+            f"more than 2 days in the future{given}",
+            markup=False,
+            soft_wrap=True,
+        )
+    untimed = totals.get("untimed", 0)
+    if untimed:
+        err.print(
+            f"{untimed:,} record(s) without an event time (event_time is null): they are "
+            "in records/ and the report, but Defender (export --to mdca, mdca-custom) and "
+            "OCSF exports skip them",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @formats_app.callback()

@@ -1,7 +1,9 @@
 """The canonical Arrow schemas: records, quarantine and their column groups.
 
-One row per log line. All columns are nullable except ``event_time``,
-``source_file`` and ``source_line``. Times are UTC microseconds; IPs are text.
+One row per log line. All columns are nullable except ``source_file`` and
+``source_line``: a well-formed event without a usable time is a record with a
+null ``event_time`` (counted as ``untimed`` in ``summary.json``), not a
+quarantined line. Times are UTC microseconds; IPs are text.
 
 Examples
 --------
@@ -30,7 +32,7 @@ ENRICHMENT_FIELDS: tuple[pa.Field, ...] = (
 
 RECORD_SCHEMA = pa.schema(
     [
-        pa.field("event_time", _UTC_US, nullable=False),
+        pa.field("event_time", _UTC_US),
         pa.field("tz_assumed", pa.bool_()),
         pa.field("src_ip", pa.string()),
         pa.field("src_port", pa.uint16()),

@@ -191,6 +191,7 @@ def parse_lines(
         quarantine=pl.concat([r.quarantine for r in results], how="diagonal_relaxed"),
         directives=sum(r.directives for r in results),
         fallback=sum(r.fallback for r in results),
+        year_assumed=sum(r.year_assumed for r in results),
     )
 
 

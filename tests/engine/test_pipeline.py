@@ -93,10 +93,56 @@ class Stateful(Toy):
         return super().parse(lines, state)
 
 
+class Untimed(Toy):
+    """Toy lines whose epoch may be ``-`` (no usable time: a record with a null time).
+
+    Hosts starting with ``y`` stand for events whose date had no year, so the
+    format reports them in ``ParseResult.year_assumed``.
+    """
+
+    name: ClassVar[str] = "untimed"
+
+    @classmethod
+    def detect(cls, sample: Sequence[str]) -> float:
+        return 0.0
+
+    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+        dash = pl.col("line").str.starts_with("- ")
+        stamped = lines.with_columns(
+            pl.when(dash)
+            .then(pl.lit("0000000000 ") + pl.col("line").str.slice(2))
+            .otherwise(pl.col("line"))
+            .alias("line")
+        )
+        result = super().parse(stamped, state)
+        records = result.records.with_columns(
+            pl.when(pl.col("source_line").is_in(lines.filter(dash)["source_line"].implode()))
+            .then(None)
+            .otherwise(pl.col("event_time"))
+            .alias("event_time")
+        )
+        yearless = records.filter(pl.col("dst_host").str.starts_with("y")).height
+        return ParseResult(records, result.quarantine, result.directives, year_assumed=yearless)
+
+
+class Timeless(Toy):
+    """A format that never gives a time: its records have no ``event_time`` column."""
+
+    name: ClassVar[str] = "timeless"
+
+    @classmethod
+    def detect(cls, sample: Sequence[str]) -> float:
+        return 0.0
+
+    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+        result = super().parse(lines, state)
+        return ParseResult(result.records.drop("event_time"), result.quarantine, result.directives)
+
+
 class TestPlugin:
     @shadowlens.hookimpl
     def register_formats(self) -> list[type[LogFormat]]:
-        return [Toy, Dropper, Stateful]
+        return [Toy, Dropper, Stateful, Untimed, Timeless]
 
 
 def config(tmp_path: Path, inputs: list[Path], **kwargs: Any) -> RunConfig:
@@ -222,3 +268,84 @@ def test_options_reach_the_format(tmp_path: Path, mixed: list[Path]) -> None:
         run_parse(
             config(tmp_path, mixed[:1], format="toy", options=ParseOptions(options={"x": "1"}))
         )
+
+
+def test_an_event_without_a_usable_time_is_an_untimed_record(tmp_path: Path) -> None:
+    path = tmp_path / "untimed.log"
+    body = ["#header", *toy_lines(3), "- nodate.example", "", "junk line"]
+    path.write_text("\n".join(body) + "\n", encoding="utf-8")
+    summary = run_parse(config(tmp_path, [path], format="untimed"))
+    stats = summary["files"][str(path)]
+    assert (stats["records"], stats["untimed"], stats["quarantined"]) == (4, 1, 1)
+    assert stats["lines"] == (
+        stats["records"] + stats["quarantined"] + stats["directives"] + stats["blank"]
+    )
+    assert (summary["totals"]["untimed"], summary["totals"]["year_assumed"]) == (1, 0)
+    written = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert written["totals"]["untimed"] == 1
+    assert written["files"][str(path)]["untimed"] == 1
+    records = pl.read_parquet(tmp_path / "out" / "records")
+    assert records.height == 4
+    untimed = records.filter(pl.col("event_time").is_null())
+    assert untimed["dst_host"].to_list() == ["nodate.example"]
+    assert untimed["source_line"].to_list() == [5]
+    quarantine = pl.read_parquet(tmp_path / "out" / "quarantine")
+    assert quarantine["error_code"].cast(pl.String).to_list() == ["syntax"]
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_untimed_and_year_assumed_add_up_over_chunks_and_files(
+    tmp_path: Path, workers: int
+) -> None:
+    paths = []
+    for name in ("a.log", "b.log"):
+        lines = [
+            f"- host{i}.example"
+            if i % 5 == 0
+            else f"{1_700_000_000 + i} {'y' if i % 3 == 0 else 'h'}{i}.example"
+            for i in range(600)
+        ]
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        paths.append(path)
+    summary = run_parse(
+        config(tmp_path, paths, format="untimed", chunk_bytes=1024, workers=workers)
+    )
+    untimed_per_file = sum(1 for i in range(600) if i % 5 == 0)
+    yearless_per_file = sum(1 for i in range(600) if i % 5 and i % 3 == 0)
+    for path in paths:
+        stats = summary["files"][str(path)]
+        assert (stats["records"], stats["untimed"]) == (600, untimed_per_file)
+        assert stats["year_assumed"] == yearless_per_file
+    totals = summary["totals"]
+    assert (totals["untimed"], totals["year_assumed"]) == (
+        2 * untimed_per_file,
+        2 * yearless_per_file,
+    )
+    records = pl.read_parquet(tmp_path / "out" / "records")
+    assert records["event_time"].null_count() == totals["untimed"]
+
+
+def test_a_format_without_event_time_gives_untimed_records(tmp_path: Path) -> None:
+    path = tmp_path / "timeless.log"
+    path.write_text("\n".join(toy_lines(4)) + "\n", encoding="utf-8")
+    summary = run_parse(config(tmp_path, [path], format="timeless"))
+    assert (summary["totals"]["records"], summary["totals"]["untimed"]) == (4, 4)
+    assert summary["totals"]["quarantined"] == 0
+    assert pl.read_parquet(tmp_path / "out" / "records")["event_time"].null_count() == 4
+
+
+def test_untimed_records_go_through_enrichment_and_the_report(tmp_path: Path) -> None:
+    from shadowlens.engine.job import JobConfig, run_job
+
+    path = tmp_path / "untimed.log"
+    path.write_text("- files.slack.com\n- nodate.example\n", encoding="utf-8")
+    plugins = get_plugins(load_entrypoints=False, extra=[TestPlugin()])
+    out = tmp_path / "out"
+    summary = run_job(JobConfig(inputs=[str(path)], out_dir=out, format="untimed", plugins=plugins))
+    assert (summary["totals"]["records"], summary["totals"]["untimed"]) == (2, 2)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["totals"]["transactions"] == 2
+    assert report["totals"]["time_range"] == {"first": None, "last": None, "days": 0}
+    assert report["timeline"] == []
+    assert report["parse_quality"]["totals"]["untimed"] == 2

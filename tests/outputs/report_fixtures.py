@@ -200,8 +200,42 @@ def make_out_dir(root: Path, *, n: int = 1200, hostile: bool = True) -> Path:
         recs = records.filter(pl.col("source_file") == name).height
         bad = sum(1 for q in quarantine if q["source_file"] == name)
         files[name] = {"lines": recs + bad + 4 + 1, "records": recs, "quarantined": bad}
-        files[name] |= {"directives": 4, "blank": 1}
+        files[name] |= {"directives": 4, "blank": 1, "untimed": 0, "year_assumed": 0}
     totals = {key: sum(f[key] for f in files.values()) for key in next(iter(files.values()))}
     summary = {"totals": totals, "files": files, "catalog_version": "starter-2024.05"}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    return out
+
+
+#: ``year_assumed`` written into the summary of :func:`make_untimed_out_dir` (per file).
+YEAR_ASSUMED = {"logs/proxy-a.log": 5, "logs/proxy-b.log": 0}
+
+
+def make_untimed_out_dir(root: Path, *, every: int = 4) -> Path:
+    """An ``out/`` folder whose records have a null ``event_time`` on every ``every``-th row.
+
+    ``every=1`` makes every record untimed. The summary counts them per file, as
+    the pipeline does, and carries :data:`YEAR_ASSUMED`.
+    """
+    out = root / "out"
+    records = record_frame(200).with_row_index("_i")
+    records = records.with_columns(
+        pl.when(pl.col("_i") % every == 0)
+        .then(None)
+        .otherwise(pl.col("event_time"))
+        .alias("event_time")
+    ).drop("_i")
+    _write(records, out / "records" / "part-0000.parquet", RECORD_POLARS_SCHEMA, RECORD_SCHEMA)
+    files: dict[str, dict[str, int]] = {}
+    for name in ("logs/proxy-a.log", "logs/proxy-b.log"):
+        mine = records.filter(pl.col("source_file") == name)
+        files[name] = {"lines": mine.height, "records": mine.height, "quarantined": 0}
+        files[name] |= {"directives": 0, "blank": 0}
+        files[name] |= {
+            "untimed": mine["event_time"].null_count(),
+            "year_assumed": YEAR_ASSUMED[name],
+        }
+    totals = {key: sum(f[key] for f in files.values()) for key in next(iter(files.values()))}
+    summary = {"totals": totals, "files": files}
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return out

@@ -364,6 +364,64 @@ def test_max_age_days_is_relative_to_as_of(tmp_path: Path) -> None:
     assert "109 record(s) before 2026-11-01 00:00 UTC dropped" in result.output
 
 
+@pytest.mark.parametrize(
+    ("args", "name", "header_lines"),
+    [
+        (["--to", "mdca"], "cef-00001.log.gz", 0),
+        (["--to", "mdca", "--source", "GENERIC_W3C"], "w3c-00001.log.gz", 4),
+        (["--to", "mdca-custom"], "custom-00001.csv.gz", 1),
+    ],
+)
+def test_records_without_a_time_are_skipped_and_counted(
+    tmp_path: Path, args: list[str], name: str, header_lines: int
+) -> None:
+    rows = sample_rows(10)
+    for index in (0, 7):
+        rows[index] |= {"event_time": None, "user_name": f"untimed{index}"}
+    out = write_records(tmp_path, rows)
+    result = run_export(out, *args, "-o", tmp_path / "up")
+    assert result.exit_code == 0, result.output
+    manifest = load_manifest(tmp_path / "up")
+    assert manifest.skipped_untimed == 2
+    raw = json.loads((tmp_path / "up" / "manifest.json").read_text(encoding="utf-8"))
+    assert raw["skipped_untimed"] == 2
+    (entry,) = manifest.files
+    assert (entry.path, entry.lines) == (name, 8)
+    text = gzip.decompress((tmp_path / "up" / name).read_bytes()).decode()
+    assert len(text.splitlines()) == 8 + header_lines
+    assert "untimed" not in text
+    assert entry.first_time == rows[1]["event_time"]
+    assert "8 of 10 record(s)" in result.output
+    assert "2 record(s) without an event time skipped" in result.output
+
+
+def test_max_age_days_leaves_untimed_records_to_their_own_count(tmp_path: Path) -> None:
+    as_of = dt.datetime(2027, 1, 30, tzinfo=dt.UTC)
+    rows = sample_rows(200, start=as_of - dt.timedelta(days=199), step_s=86400)
+    for index in (3, 150, 199):  # one too old, two recent
+        rows[index]["event_time"] = None
+    out = write_records(tmp_path, rows)
+    result = run_export(
+        out, "--to", "mdca", "-o", tmp_path / "up", "--max-age-days", "90", "--as-of", "2027-01-30"
+    )
+    assert result.exit_code == 0, result.output
+    (entry,) = load_manifest(tmp_path / "up").files
+    assert entry.lines == 91 - 2
+    assert load_manifest(tmp_path / "up").skipped_untimed == 3
+    assert "108 record(s) before 2026-11-01 00:00 UTC dropped" in result.output
+    assert "3 record(s) without an event time skipped" in result.output
+
+
+def test_only_untimed_records_give_an_empty_manifest_with_the_count(tmp_path: Path) -> None:
+    rows = [row | {"event_time": None} for row in sample_rows(5)]
+    out = write_records(tmp_path, rows)
+    for to in ("mdca", "mdca-custom"):
+        result = run_export(out, "--to", to, "-o", tmp_path / to)
+        assert result.exit_code == 0, result.output
+        manifest = load_manifest(tmp_path / to)
+        assert (manifest.files, manifest.skipped_untimed) == ((), 5)
+
+
 def test_portal_and_api_limits(tmp_path: Path) -> None:
     from shadowlens.outputs.mdca_export import API_MAX_BYTES, PORTAL_MAX_BYTES
 

@@ -362,3 +362,18 @@ def test_rerun_replaces_the_dataset(tmp_path: Path) -> None:
     assert not (lake / "class_uid=4001").exists()
     assert (lake / "keep.txt").exists()
     assert read_class(lake, 4002).num_rows == 2
+
+
+def test_records_without_a_time_are_skipped_and_counted(tmp_path: Path) -> None:
+    rows = [*ROWS, rec(event_time=None, src_ip="10.7.7.7", url="https://untimed.example/")]
+    rows.append(rec(event_time=None, user_name="no time, no endpoint"))
+    out = write_records(tmp_path, rows)
+    lake = tmp_path / "lake"
+    result = CliRunner().invoke(export_cmd.app, [str(out), "--to", "ocsf", "-o", str(lake)])
+    assert result.exit_code == 0, result.output
+    assert "6 HTTP Activity and 4 Network Activity rows" in result.output
+    assert "1 record(s) without any endpoint skipped" in result.output
+    assert "2 record(s) without an event time skipped" in result.output
+    http = read_class(lake, 4002)
+    assert None not in http.column("time").to_pylist()
+    assert "10.7.7.7" not in by_src(http)

@@ -11,7 +11,15 @@ from typing import Any
 
 import polars as pl
 import pytest
-from report_fixtures import HOSTILE, IMG, QUARANTINE_CODES, SCRIPT, make_out_dir
+from report_fixtures import (
+    HOSTILE,
+    IMG,
+    QUARANTINE_CODES,
+    SCRIPT,
+    YEAR_ASSUMED,
+    make_out_dir,
+    make_untimed_out_dir,
+)
 
 from shadowlens.outputs.report import build_report, write_report
 from shadowlens.outputs.report_html import json_for_script, render_html
@@ -184,6 +192,61 @@ def test_empty_out_dir(tmp_path: Path) -> None:
     assert report["apps"] == []
     assert report["parse_quality"]["quarantined"] == 0
     assert "<svg" in render_html(report)
+
+
+@pytest.mark.parametrize("every", [4, 1])
+def test_untimed_records_count_but_never_break_time_figures(tmp_path: Path, every: int) -> None:
+    out = make_untimed_out_dir(tmp_path, every=every)
+    records = pl.read_parquet(out / "records" / "*.parquet").with_columns(
+        pl.col(pl.Categorical).cast(pl.String)
+    )
+    timed = records.filter(pl.col("event_time").is_not_null())
+    untimed = records.height - timed.height
+    assert untimed > 0
+    report = build_report(out, generated_at=WHEN)
+    totals = report["totals"]
+    assert totals["transactions"] == records.height
+    assert sum(point["transactions"] for point in report["timeline"]) == timed.height
+    assert all(point["date"] is not None for point in report["timeline"])
+    if timed.height:
+        first = timed["event_time"].min()
+        assert isinstance(first, dt.datetime)
+        assert totals["time_range"]["first"] == first.strftime("%Y-%m-%dT%H:%M:%SZ")
+    else:
+        assert totals["time_range"] == {"first": None, "last": None, "days": 0}
+        assert report["timeline"] == []
+    last_seen = dict(
+        timed.group_by("app_id").agg(pl.col("event_time").max()).drop_nulls("app_id").iter_rows()
+    )
+    for app in report["apps"]:
+        expected = last_seen.get(app["app_id"])
+        assert app["last_seen"] == (expected.strftime("%Y-%m-%dT%H:%M:%SZ") if expected else None)
+    quality = report["parse_quality"]
+    assert quality["totals"]["untimed"] == untimed
+    assert quality["totals"]["year_assumed"] == sum(YEAR_ASSUMED.values())
+    for entry in quality["files"]:
+        mine = records.filter(pl.col("source_file") == entry["file"])
+        assert entry["untimed"] == mine["event_time"].null_count()
+        assert entry["year_assumed"] == YEAR_ASSUMED[entry["file"]]
+    page = render_html(report)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert f"{untimed:,} records without an event time" in text
+    assert f"{sum(YEAR_ASSUMED.values())} records with a yearless date" in text
+    assert "Untimed" in text
+
+
+def test_untimed_counts_come_from_the_records_without_a_summary(tmp_path: Path) -> None:
+    out = make_untimed_out_dir(tmp_path)
+    (out / "summary.json").unlink()
+    records = pl.read_parquet(out / "records" / "*.parquet").with_columns(
+        pl.col(pl.Categorical).cast(pl.String)
+    )
+    quality = build_report(out, generated_at=WHEN)["parse_quality"]
+    assert quality["totals"]["untimed"] == records["event_time"].null_count()
+    assert quality["totals"]["year_assumed"] is None
+    for entry in quality["files"]:
+        mine = records.filter(pl.col("source_file") == entry["file"])
+        assert entry["untimed"] == mine["event_time"].null_count()
 
 
 def test_write_report_files(out_dir: Path, page: str, report: dict[str, Any]) -> None:

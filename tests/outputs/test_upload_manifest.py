@@ -57,6 +57,14 @@ def test_round_trip(tmp_path: Path) -> None:
     assert loaded.files[0].first_time == datetime(2026, 11, 1, tzinfo=UTC)
 
 
+def test_skipped_untimed_round_trips_and_defaults_to_zero(tmp_path: Path) -> None:
+    save_manifest(Manifest(skipped_untimed=7), tmp_path)
+    assert json.loads((tmp_path / "manifest.json").read_text())["skipped_untimed"] == 7
+    assert load_manifest(tmp_path).skipped_untimed == 7
+    older = write(tmp_path, {"version": 1, "files": [entry()]})
+    assert load_manifest(older).skipped_untimed == 0
+
+
 def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
     path = write(tmp_path, {"version": 1, "files": [entry(codec="gzip")], "tool": "x"})
     assert load_manifest(path).files[0].lines == 123
@@ -86,6 +94,8 @@ def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
             "after 'last_time'",
         ),
         ({"version": 1, "files": [entry(), entry()]}, "twice"),
+        ({"version": 1, "files": [], "skipped_untimed": "2"}, "'skipped_untimed' must be an"),
+        ({"version": 1, "files": [], "skipped_untimed": -1}, "must not be negative"),
     ],
 )
 def test_invalid_manifests_name_the_problem(tmp_path: Path, document: object, message: str) -> None:

@@ -2,6 +2,10 @@
 
 The invariant checked for every chunk of every file:
 ``lines == records + quarantined + directives + blank``.
+
+Two sub-counts of ``records`` are not part of it: ``untimed`` (records with a
+null ``event_time``: the event had no usable time) and ``year_assumed`` (records
+whose date had no year, so the year was given with ``--year`` or inferred).
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 COUNTERS = ("lines", "records", "quarantined", "directives", "blank")
+#: Sub-counts of ``records`` (outside the invariant).
+SUB_COUNTERS = ("untimed", "year_assumed")
 
 
 @dataclass
@@ -23,6 +29,8 @@ class FileStats:
     quarantined: int = 0
     directives: int = 0
     blank: int = 0
+    untimed: int = 0
+    year_assumed: int = 0
     bytes: int = 0
     reference_parsed: int = 0
     lossy_utf8: int = 0
@@ -41,7 +49,9 @@ class FileStats:
 
 def totals(files: dict[str, FileStats]) -> dict[str, Any]:
     """Sum the counters of all files (timings summed per stage)."""
-    total: dict[str, Any] = dict.fromkeys((*COUNTERS, "bytes", "reference_parsed", "lossy_utf8"), 0)
+    total: dict[str, Any] = dict.fromkeys(
+        (*COUNTERS, *SUB_COUNTERS, "bytes", "reference_parsed", "lossy_utf8"), 0
+    )
     seconds: dict[str, float] = defaultdict(float)
     formats: dict[str, int] = defaultdict(int)
     for stats in files.values():

@@ -1,7 +1,9 @@
 """The parse pipeline: sources -> line chunks -> format -> canonical Arrow -> Parquet.
 
 Each stage works on whole chunks. Bad lines never stop a run; they are
-quarantined with a reason. Only configuration, input and plugin errors raise.
+quarantined with a reason. A well-formed event without a usable time is a
+record with a null ``event_time``, counted as ``untimed``. Only configuration,
+input and plugin errors raise.
 """
 
 from __future__ import annotations
@@ -154,6 +156,7 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
             "format": config.format,
             "tz": config.options.tz,
             "engine": config.options.engine,
+            "year": config.options.year,
             "workers": workers,
         },
         **config.summary_extra,
@@ -198,6 +201,8 @@ class Outcome:
     nbytes: int
     reference_parsed: int
     lossy_utf8: int
+    untimed: int
+    year_assumed: int
     seconds: dict[str, float]
 
 
@@ -234,29 +239,14 @@ def _work(
         records = pl.DataFrame(schema={"source_line": pl.UInt64(), "source_offset": pl.UInt64()})
         quarantine = pl.DataFrame(schema=QUARANTINE_ROWS_SCHEMA)
         directives = 0
+        year_assumed = 0
     else:
         result = fmt.parse(lines, state)
         records, quarantine, directives = result.records, result.quarantine, result.directives
         fallback = result.fallback
+        year_assumed = result.year_assumed
     t1 = time.perf_counter()
 
-    # Safety net: event_time is required by the schema.
-    if "event_time" in records.columns:
-        no_time = records.filter(pl.col("event_time").is_null())
-        if no_time.height:
-            extra_quarantine.append(
-                _quarantine_from_records(
-                    no_time, lines, ErrorCode.NO_TIMESTAMP, "no usable event time in the line"
-                )
-            )
-            records = records.filter(pl.col("event_time").is_not_null())
-    elif records.height:
-        extra_quarantine.append(
-            _quarantine_from_records(
-                records, lines, ErrorCode.NO_TIMESTAMP, "no usable event time in the line"
-            )
-        )
-        records = records.clear()
     quarantine = pl.concat([quarantine.cast(QUARANTINE_ROWS_SCHEMA), *extra_quarantine])
 
     if chunk.bad_utf8.len() and records.height:
@@ -278,8 +268,9 @@ def _work(
         seconds["enrich"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     quarantine = quarantine.with_columns(source_file=pl.lit(source_name), log_format=pl.lit(name))
+    table = to_arrow(conform(records, RECORD_POLARS_SCHEMA), RECORD_SCHEMA)
     outcome = Outcome(
-        records=to_arrow(conform(records, RECORD_POLARS_SCHEMA), RECORD_SCHEMA),
+        records=table,
         quarantine=to_arrow(conform(quarantine, QUARANTINE_POLARS_SCHEMA), QUARANTINE_SCHEMA),
         lines=chunk.total,
         blank=chunk.blank,
@@ -287,6 +278,9 @@ def _work(
         nbytes=chunk.nbytes,
         reference_parsed=fallback,
         lossy_utf8=chunk.bad_utf8.len(),
+        # what is written: a format that gives no event_time column has untimed records only
+        untimed=table.column("event_time").null_count,
+        year_assumed=year_assumed,
         seconds=seconds,
     )
     seconds["convert"] = time.perf_counter() - t3
@@ -311,6 +305,8 @@ def _commit(
     stats.bytes += outcome.nbytes
     stats.reference_parsed += outcome.reference_parsed
     stats.lossy_utf8 += outcome.lossy_utf8
+    stats.untimed += outcome.untimed
+    stats.year_assumed += outcome.year_assumed
     for stage, seconds in outcome.seconds.items():
         stats.seconds[stage] += seconds
     stats.seconds["write"] += time.perf_counter() - t0
@@ -324,13 +320,6 @@ def _quarantine_rows(lines: pl.DataFrame, code: ErrorCode, message: str) -> pl.D
         pl.lit(message).alias("error_message"),
         pl.col("line").str.head(RAW_CAP).alias("raw"),
     ).cast(QUARANTINE_ROWS_SCHEMA)
-
-
-def _quarantine_from_records(
-    records: pl.DataFrame, lines: pl.DataFrame, code: ErrorCode, message: str
-) -> pl.DataFrame:
-    hit = lines.join(records.select("source_line"), on="source_line", how="semi")
-    return _quarantine_rows(hit, code, message)
 
 
 def _flag_lossy(records: pl.DataFrame, bad_lines: pl.Series) -> pl.DataFrame:

@@ -122,7 +122,8 @@ def export(
             err.print(
                 f"OCSF {result.rows[4002]:,} HTTP Activity and {result.rows[4001]:,} Network "
                 f"Activity rows in {len(result.files)} file(s) under {out}; "
-                f"{result.skipped:,} record(s) without any endpoint skipped",
+                f"{result.skipped:,} record(s) without any endpoint skipped"
+                + _untimed_note(result.untimed),
                 markup=False,
             )
             return
@@ -198,6 +199,11 @@ def _print_mdca(err: Console, outcome: MdcaResult, out: Path) -> None:
     )
     err.print(
         f"{outcome.exported:,} of {outcome.records:,} record(s) in {len(files)} file(s) "
-        f"-> {out / 'manifest.json'}{dropped}",
+        f"-> {out / 'manifest.json'}{dropped}{_untimed_note(outcome.untimed)}",
         markup=False,
     )
+
+
+def _untimed_note(untimed: int) -> str:
+    """The stderr clause for records skipped because they have no event time."""
+    return f"; {untimed:,} record(s) without an event time skipped" if untimed else ""

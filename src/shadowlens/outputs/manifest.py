@@ -7,9 +7,11 @@ reads it. Paths are relative to the manifest's folder and use ``/`` separators.
 
     {"version": 1, "files": [{"path": "cef-0001.log.gz", "source": "GENERIC_CEF",
       "lines": 123, "bytes": 4567, "sha256": "...",
-      "first_time": "2026-11-01T00:00:00Z", "last_time": "2026-11-01T23:59:59Z"}]}
+      "first_time": "2026-11-01T00:00:00Z", "last_time": "2026-11-01T23:59:59Z"}],
+     "skipped_untimed": 0}
 
-Unknown keys are ignored so that a newer exporter can add fields; missing or mistyped
+``skipped_untimed`` counts the records left out because they have no event time
+(Defender needs one); it is optional when read (default 0). Unknown keys are ignored so that a newer exporter can add fields; missing or mistyped
 known keys raise :class:`~shadowlens.errors.ConfigError`.
 """
 
@@ -109,14 +111,20 @@ class Manifest:
         The entries, in upload order. Paths must be unique.
     version
         Manifest format version; only :data:`MANIFEST_VERSION` is supported.
+    skipped_untimed
+        Records the export left out because they have no event time.
     """
 
     files: tuple[ManifestFile, ...] = field(default_factory=tuple)
     version: int = MANIFEST_VERSION
+    skipped_untimed: int = 0
 
     def __post_init__(self) -> None:
         if self.version != MANIFEST_VERSION:
             msg = f"unsupported manifest version {self.version!r} (expected {MANIFEST_VERSION})"
+            raise ConfigError(msg)
+        if self.skipped_untimed < 0:
+            msg = f"'skipped_untimed' must not be negative, not {self.skipped_untimed}"
             raise ConfigError(msg)
         seen: set[str] = set()
         for entry in self.files:
@@ -127,7 +135,11 @@ class Manifest:
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON document for this manifest."""
-        return {"version": self.version, "files": [f.to_json() for f in self.files]}
+        return {
+            "version": self.version,
+            "files": [f.to_json() for f in self.files],
+            "skipped_untimed": self.skipped_untimed,
+        }
 
     @classmethod
     def from_json(cls, data: object, *, origin: str = "manifest") -> Manifest:
@@ -158,6 +170,10 @@ class Manifest:
         if not isinstance(raw_files, Sequence) or isinstance(raw_files, str):
             msg = f"{origin}: 'files' must be a list"
             raise ConfigError(msg)
+        skipped = data.get("skipped_untimed", 0)
+        if not isinstance(skipped, int) or isinstance(skipped, bool):
+            msg = f"{origin}: 'skipped_untimed' must be an integer"
+            raise ConfigError(msg)
         files = []
         for index, raw in enumerate(raw_files):
             where = f"{origin}: files[{index}]"
@@ -169,7 +185,7 @@ class Manifest:
                 msg = f"{where}: {err}"
                 raise ConfigError(msg) from None
         try:
-            return cls(files=tuple(files), version=MANIFEST_VERSION)
+            return cls(files=tuple(files), version=MANIFEST_VERSION, skipped_untimed=skipped)
         except ConfigError as err:
             msg = f"{origin}: {err}"
             raise ConfigError(msg) from None

@@ -27,6 +27,8 @@ A file is closed before it would pass ``max_bytes``: by default the size of the
 ``.gz`` file itself, which is what the portal (1 GB) and API (5 GB) limits apply to;
 ``size_basis="uncompressed"`` counts the log inside instead (stricter; custom
 continuous reports read only the first 1 GB of uncompressed data).
+Records without an event time are skipped (Defender needs one) and counted in the
+manifest's ``skipped_untimed``.
 
 Examples
 --------
@@ -237,7 +239,8 @@ class MdcaOptions:
     size_basis
         ``compressed`` (the ``.gz`` file) or ``uncompressed`` (the log inside).
     max_age_days
-        Keep only records at most this many days older than ``as_of``.
+        Keep only records at most this many days older than ``as_of`` (records
+        without an event time are skipped anyway and counted apart).
     as_of
         Reference time for ``max_age_days``; default: now. Defender judges the age
         when it processes the upload, so "now" is the safe reference.
@@ -262,7 +265,11 @@ class MdcaOptions:
 
 @dataclass(frozen=True)
 class MdcaResult:
-    """What :func:`export_mdca` wrote."""
+    """What :func:`export_mdca` wrote.
+
+    ``records`` = ``exported`` + ``too_old`` + ``untimed`` (records without an event
+    time, skipped).
+    """
 
     manifest: Manifest
     records: int
@@ -270,6 +277,7 @@ class MdcaResult:
     too_old: int
     cutoff: datetime | None
     settings_files: tuple[Path, ...] = ()
+    untimed: int = 0
 
 
 _NAMES: dict[Kind, tuple[str, str]] = {
@@ -362,13 +370,20 @@ def export_mdca(records: pl.LazyFrame, out_dir: Path, options: MdcaOptions) -> M
         header=header,
         level=options.level,
     )
+    untimed = 0
     try:
         for part in slices:
             if cutoff is not None:
-                part = part.filter(pl.col("event_time") >= cutoff)
+                part = part.filter(
+                    pl.col("event_time").is_null() | (pl.col("event_time") >= cutoff)
+                )
             batch = part.select(
                 (line + pl.lit("\n")).alias("line"), pl.col("event_time").dt.epoch("us").alias("t")
             ).collect()
+            nulls = batch["t"].null_count()
+            if nulls:
+                untimed += nulls
+                batch = batch.filter(pl.col("t").is_not_null())
             if batch.height:
                 data, offsets = _arrow_lines(batch["line"])
                 writer.add(data, offsets, batch["t"].to_numpy())
@@ -377,10 +392,11 @@ def export_mdca(records: pl.LazyFrame, out_dir: Path, options: MdcaOptions) -> M
         writer.abort()
         raise
     _clear_previous(out_dir, keep=frozenset(f.path for f in files))
-    manifest = Manifest(files=tuple(files))
+    manifest = Manifest(files=tuple(files), skipped_untimed=untimed)
     save_manifest(manifest, out_dir / MANIFEST_NAME)
     settings: tuple[Path, ...] = ()
     if options.kind == "custom":
         settings = write_parser_settings(out_dir, options.timestamp_format, options.source)
     exported = sum(f.lines for f in files)
-    return MdcaResult(manifest, total, exported, total - exported, cutoff, settings)
+    too_old = total - exported - untimed
+    return MdcaResult(manifest, total, exported, too_old, cutoff, settings, untimed)

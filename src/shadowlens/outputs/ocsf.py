@@ -22,8 +22,10 @@ the Apache-2.0 OCSF schema, see the NOTICE beside it):
   format name. Everything else (vendor extras, lineage, catalog facts, the
   vendor's action word) goes to ``unmapped`` (a ``map<string, string>``).
 
-Records with no endpoint at all (no IP and no host on either side) cannot satisfy
-the classes' ``at_least_one(src_endpoint, dst_endpoint)`` and are skipped (counted).
+Records without an event time cannot fill the required ``time`` and are skipped
+(counted as ``untimed``). Records with no endpoint at all (no IP and no host on
+either side) cannot satisfy the classes' ``at_least_one(src_endpoint,
+dst_endpoint)`` and are skipped (counted).
 Output: ``<out>/class_uid=<uid>/date=<YYYY-MM-DD>/part-<n>.parquet`` (hive layout;
 the date is the UTC day of ``time``), nested structs, zstd, written in bounded slices.
 
@@ -316,6 +318,7 @@ def ocsf_frames(records: pl.LazyFrame) -> dict[int, pl.LazyFrame]:
     """One lazy frame per class: the OCSF rows (nested structs) of ``records``.
 
     ``records`` must have every canonical column (see :mod:`shadowlens.schema`).
+    Records without an event time or without any endpoint give no row.
     """
     extras_type = records.collect_schema()["extras"]
     extras = pl.col("extras")
@@ -326,7 +329,7 @@ def ocsf_frames(records: pl.LazyFrame) -> dict[int, pl.LazyFrame]:
     )
     # helper columns first: polars does not share sub-expressions inside when/then
     usable = (
-        records.filter(has_endpoint)
+        records.filter(has_endpoint & pl.col("event_time").is_not_null())
         .with_columns(_s("http_method").str.to_uppercase().alias("_m"), _s("url").alias("_u"))
         .with_columns(_entries(extras).alias("_e"))
     )
@@ -343,11 +346,16 @@ def ocsf_frames(records: pl.LazyFrame) -> dict[int, pl.LazyFrame]:
 
 @dataclass(frozen=True)
 class OcsfResult:
-    """What :func:`export_ocsf` wrote: rows per class and records skipped."""
+    """What :func:`export_ocsf` wrote: rows per class and records skipped.
+
+    ``untimed`` counts the records skipped for having no event time, ``skipped``
+    the others (no endpoint).
+    """
 
     rows: dict[int, int]
     skipped: int
     files: tuple[Path, ...]
+    untimed: int = 0
 
 
 def export_ocsf(records: pl.LazyFrame, out_dir: Path, batch_rows: int = 100_000) -> OcsfResult:
@@ -361,10 +369,15 @@ def export_ocsf(records: pl.LazyFrame, out_dir: Path, batch_rows: int = 100_000)
     day = pl.from_epoch(pl.col("time"), time_unit="ms").dt.strftime("%Y-%m-%d").alias("_day")
     total, slices = record_slices(records, batch_rows)
     rows = dict.fromkeys((HTTP_ACTIVITY, NETWORK_ACTIVITY), 0)
+    untimed = 0
     with PartitionedWriter(out_dir) as writer:
         for part in slices:
             frames = ocsf_frames(part)
-            for uid, frame in zip(frames, pl.collect_all(list(frames.values())), strict=True):
+            *collected, nulls = pl.collect_all(
+                [*frames.values(), part.select(pl.col("event_time").null_count())]
+            )
+            untimed += int(nulls.item())
+            for uid, frame in zip(frames, collected, strict=True):
                 rows[uid] += frame.height
                 for (date,), piece in (
                     frame.with_columns(day)
@@ -372,4 +385,5 @@ def export_ocsf(records: pl.LazyFrame, out_dir: Path, batch_rows: int = 100_000)
                     .items()
                 ):
                     writer.write((f"class_uid={uid}", f"date={date}"), piece.to_arrow())
-    return OcsfResult(rows, total - sum(rows.values()), tuple(writer.files))
+    skipped = total - sum(rows.values()) - untimed
+    return OcsfResult(rows, skipped, tuple(writer.files), untimed)

@@ -10,7 +10,8 @@ The input is what ``shadowlens run`` writes::
 Every figure is computed by polars on lazy scans of the Parquet files, so the
 report scales to many millions of records; only the small aggregated tables are
 turned into Python objects. Traffic is ``bytes_total`` when logged, else
-``bytes_up + bytes_down``.
+``bytes_up + bytes_down``. Records without an event time (``untimed``) count in
+every total; the time figures (timeline, first and last seen) leave them out.
 
 Risk levels follow the catalog's 0-10 score (10 is the safest): ``high`` is 0-5
 (Defender's "risky app" filters use scores below 6), ``medium`` 6-7, ``low``
@@ -56,6 +57,7 @@ _UP = pl.col("bytes_up").fill_null(0)
 _DOWN = pl.col("bytes_down").fill_null(0)
 _TRAFFIC = pl.coalesce(pl.col("bytes_total"), _UP + _DOWN)
 _COUNT_TRUE = pl.UInt64
+_TIME = pl.Datetime("us", "UTC")
 
 
 def _scan(folder: Path, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
@@ -69,7 +71,7 @@ def _scan(folder: Path, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
 
 
 def _records(out_dir: Path) -> pl.LazyFrame:
-    columns: dict[str, pl.DataType] = {"event_time": pl.Datetime("us", "UTC")}
+    columns: dict[str, pl.DataType] = {"event_time": _TIME}
     columns |= {name: pl.String() for name in (*_STRINGS, *_APP_STRINGS)}
     columns |= {"bytes_up": pl.UInt64(), "bytes_down": pl.UInt64(), "bytes_total": pl.UInt64()}
     columns |= {"app_tags": pl.List(pl.String()), "app_risk": pl.UInt8()}
@@ -198,7 +200,8 @@ def _queries(records: pl.LazyFrame, top: int) -> dict[str, pl.LazyFrame]:
         .agg(*_usage(), _distinct("user_name", "users"), _distinct("src_ip", "ips"))
         .sort(["transactions", "traffic", "user_agent"], descending=[True, True, False])
         .head(top),
-        "timeline": records.group_by(pl.col("event_time").dt.date().alias("date"))
+        "timeline": records.filter(pl.col("event_time").is_not_null())
+        .group_by(pl.col("event_time").dt.date().alias("date"))
         .agg(pl.len().alias("transactions"), pl.col("_traffic").sum().alias("traffic"))
         .sort("date"),
     }
@@ -264,7 +267,14 @@ def _parse_quality(out_dir: Path, summary: dict[str, Any]) -> dict[str, Any]:
         out_dir / "quarantine",
         {"source_file": pl.String(), "error_code": pl.String(), "error_message": pl.String()},
     )
-    by_code, by_file = pl.collect_all(
+    # counted from the records too, for an output folder without (or with an older) summary
+    untimed = (
+        _scan(out_dir / "records", {"source_file": pl.String(), "event_time": _TIME})
+        .filter(pl.col("event_time").is_null())
+        .group_by("source_file")
+        .agg(pl.len().alias("untimed"))
+    )
+    by_code, by_file, untimed_by_file = pl.collect_all(
         [
             quarantine.group_by("error_code")
             .agg(
@@ -274,25 +284,31 @@ def _parse_quality(out_dir: Path, summary: dict[str, Any]) -> dict[str, Any]:
             )
             .sort(["count", "error_code"], descending=[True, False]),
             quarantine.group_by("source_file", "error_code").agg(pl.len().alias("count")),
+            untimed,
         ]
     )
+    untimed_counts: dict[str, int] = dict(untimed_by_file.iter_rows())
     codes_per_file: dict[str, dict[str, int]] = {}
     for row in by_file.sort("source_file", "error_code").to_dicts():
         codes_per_file.setdefault(row["source_file"], {})[row["error_code"]] = row["count"]
     accounting = _mapping(summary.get("files"))
-    keys = ("lines", "records", "quarantined", "directives", "blank")
+    keys = ("lines", "records", "quarantined", "directives", "blank", "untimed", "year_assumed")
     files = []
-    for name in sorted(set(accounting) | set(codes_per_file)):
+    for name in sorted(set(accounting) | set(codes_per_file) | set(untimed_counts)):
         counts = _mapping(accounting.get(name))
         entry: dict[str, Any] = {"file": name}
         entry |= {key: counts.get(key) for key in keys}
         if entry["quarantined"] is None:
             entry["quarantined"] = sum(codes_per_file.get(name, {}).values())
+        if entry["untimed"] is None:
+            entry["untimed"] = untimed_counts.get(name, 0)
         entry["by_code"] = codes_per_file.get(name, {})
         files.append(entry)
-    totals = _mapping(summary.get("totals"))
+    totals = {key: _mapping(summary.get("totals")).get(key) for key in keys}
+    if totals["untimed"] is None:
+        totals["untimed"] = sum(untimed_counts.values())
     return {
-        "totals": {key: totals.get(key) for key in keys},
+        "totals": totals,
         "quarantined": int(by_code["count"].sum()) if by_code.height else 0,
         "by_code": by_code.to_dicts(),
         "files": files,
