@@ -195,6 +195,7 @@ def test_cef_line_shape_and_byte_direction(tmp_path: Path) -> None:
     assert pairs["out"] == "222"
     assert pairs["rt"] == str(int(row["event_time"].timestamp() * 1000))
     assert (pairs["proto"], pairs["app"], pairs["act"]) == ("TCP", "HTTPS", "blocked")
+    assert pairs["cs6Label"] == "shadowlens-export"  # so no reader flips in/out by vendor
     assert "suser" not in pairs  # null values leave their key out
 
 

@@ -6,7 +6,8 @@ expressions over a lazy scan and written in bounded batches:
 ``cef`` (source ``GENERIC_CEF``)
     ``CEF:0|vendor|product|version|class|name|severity|`` then the standard keys
     :data:`CEF_KEYS` (``rt`` in epoch milliseconds; ``in`` = bytes up, ``out`` =
-    bytes down, as in the CEF dictionary). Header fields escape ``\\`` and ``|``;
+    bytes down, as in the CEF dictionary, and ``cs6Label=shadowlens-export`` so that
+    no reader applies a vendor's own byte convention to them). Header fields escape ``\\`` and ``|``;
     extension values escape ``\\``, ``=``, line feed (``\\n``) and carriage return
     (``\\r``). A null value leaves its key out.
 ``w3c`` (source ``GENERIC_W3C``)
@@ -38,7 +39,7 @@ Examples
 ...     "src_ip": ["10.0.0.1"], "url": ["https://x.test/a=b"], "action": ["blocked"]}),
 ...     RECORD_POLARS_SCHEMA)
 >>> rec.select(cef_line()).item()
-'CEF:0|shadowlens|shadowlens|-|traffic|traffic|0|rt=1793491200000 src=10.0.0.1 request=https://x.test/a\\\\=b act=blocked'
+'CEF:0|shadowlens|shadowlens|-|traffic|traffic|0|rt=1793491200000 src=10.0.0.1 request=https://x.test/a\\\\=b act=blocked cs6Label=shadowlens-export'
 """
 
 from __future__ import annotations
@@ -79,6 +80,8 @@ __all__ = [
 ]
 
 PORTAL_MAX_BYTES = 1_000_000_000
+#: ``cs6Label`` of every exported CEF line (see :data:`CEF_KEYS`).
+EXPORT_MARK = "shadowlens-export"
 """Largest file for a portal upload ("1 GB"; decimal, so also under 1 GiB)."""
 
 API_MAX_BYTES = 5_000_000_000
@@ -138,6 +141,9 @@ CEF_KEYS: tuple[tuple[str, Callable[[], pl.Expr]], ...] = (
     ("in", lambda: _num("bytes_up")),
     ("out", lambda: _num("bytes_down")),
     ("act", _action_word),
+    # Marks the line as written by shadowlens: its in/out follow the CEF dictionary
+    # whatever device the header names (cef.toml's Zscaler quirk must not flip them).
+    ("cs6Label", lambda: pl.lit(EXPORT_MARK)),
 )
 """Extension keys in output order, each with the expression giving its value."""
 

@@ -27,7 +27,7 @@ Examples
 >>> import polars as pl
 >>> from shadowlens.formats import builtin_spec
 >>> from shadowlens.spec.compiler import compile_spec
->>> pair = compile_spec(builtin_spec("cef")).pairs.token_regex
+>>> pair = compile_spec(builtin_spec("cef")).pairs[0].token_regex
 >>> rest = ["0|h|a=1 b=x y", "0|h|a=2 b=\\\\= c=3", "0|h|junk"]
 >>> frame = pl.DataFrame({"_row": [0, 1, 2], "field_1": rest, "_head": ["0|h|"] * 3})
 >>> frame = frame.with_columns(_head_len=pl.lit(4))

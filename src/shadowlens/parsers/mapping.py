@@ -295,8 +295,8 @@ class _Row:
         elif cond.equals:
             lower = [v.lower() for v in cond.equals]
             hit = values.str.strip_chars().str.to_lowercase().is_in(lower).fill_null(False)
-        elif cond.not_regex is not None:
-            hit = (~values.str.contains(cond.not_regex)).fill_null(False)
+        elif cond.not_regex is not None:  # a missing value matches no regex
+            hit = (~values.str.contains(cond.not_regex)).fill_null(True)
         else:
             hit = values.str.contains(cond.regex or "").fill_null(False)
         return hit.to_numpy().astype(bool)
@@ -398,8 +398,8 @@ def _column(
             for name in cand.inputs:
                 rows.consume(name, hit)
         else:  # a derive function says which inputs went into each value
-            for name, mask in used.items():
-                rows.consume(name, where[got & mask.fill_null(False).to_numpy()])
+            for name, used_rows in used.items():
+                rows.consume(name, where[got & used_rows.fill_null(False).to_numpy()])
         if not todo.any():
             break
     if column.column in UPPER_COLUMNS:

@@ -29,7 +29,6 @@ from typing import Any, ClassVar
 
 import polars as pl
 from lark import Lark, Tree
-
 from lark.exceptions import LarkError
 
 from shadowlens.contract import QUARANTINE_ROWS_SCHEMA, ParseOptions, ParseResult
@@ -167,7 +166,11 @@ class SpecFormat(GrammarFormat):
                 "#fields": " ".join(n.lower() for n in names),
             }
             frame = named_columns(self.plan, fields, names, facts)
-            aliases = {n.lower(): n for n in reversed(names)} if self.plan.columns.case_insensitive else {}
+            aliases = (
+                {n.lower(): n for n in reversed(names)}
+                if self.plan.columns.case_insensitive
+                else {}
+            )
             return map_records(self.plan, frame, self.options, order=names, aliases=aliases)
         frame = raw_fields(self.plan, fields, max_templates=self.max_templates)
         return map_records(self.plan, frame, self.options)

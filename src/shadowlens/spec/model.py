@@ -67,8 +67,8 @@ class Condition:
 
     ``field`` names a parsed field, or ``option.NAME`` a format option. The
     value matches when it equals one of ``equals`` (case-insensitive), matches
-    ``regex`` (is non-null and does not match ``not_regex``), or (``present``)
-    is not null.
+    ``regex``, does not match ``not_regex`` (a missing value matches no regex), or
+    (``present``) is not null.
     """
 
     field: str

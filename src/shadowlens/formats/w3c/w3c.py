@@ -12,7 +12,7 @@ Examples
 ...          "s-port": pl.Series(["443", "80"]), "#fields": pl.Series(["cs-host", "cs-host"])}
 >>> value, used = url(parts, None)
 >>> value.to_list()
-['http://Files.example.com:8443/up?a=1', None]
+['https://Files.example.com:8443/up?a=1', None]
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ def url(parts: Mapping[str, pl.Series], options: Any) -> tuple[pl.Series, dict[s
     frame = pl.DataFrame({name: parts.get(name, none) for name in _INPUTS})
     c = pl.col
     proxy = c("#fields").str.contains(PROXY).fill_null(False)
-    port = pl.when(proxy).then(pl.coalesce("cs-uri-port", "r-port")).otherwise(
-        pl.coalesce("cs-uri-port", "s-port")
+    port = (
+        pl.when(proxy)
+        .then(pl.coalesce("cs-uri-port", "r-port"))
+        .otherwise(pl.coalesce("cs-uri-port", "s-port"))
     )
     host = pl.coalesce("cs-host", "cs(host)")
     scheme = pl.coalesce(
@@ -65,7 +67,13 @@ def url(parts: Mapping[str, pl.Series], options: Any) -> tuple[pl.Series, dict[s
     )
     built = pl.when(host.is_not_null()).then(
         pl.concat_str(
-            [scheme, pl.lit("://"), host, pl.when(with_port).then(":" + port).otherwise(pl.lit("")), path]
+            [
+                scheme,
+                pl.lit("://"),
+                host,
+                pl.when(with_port).then(":" + port).otherwise(pl.lit("")),
+                path,
+            ]
         )
     )
     out = frame.select(
@@ -76,8 +84,10 @@ def url(parts: Mapping[str, pl.Series], options: Any) -> tuple[pl.Series, dict[s
     built_rows = out.get_column("built")
     used = {
         "cs-uri": out.get_column("url").is_not_null(),
-        **{name: built_rows for name in ("cs-uri-scheme", "cs-uri-path", "cs-uri-stem", "cs-uri-query")},
-        **{name: built_rows for name in ("cs-host", "cs(host)")},
+        **dict.fromkeys(
+            ("cs-uri-scheme", "cs-uri-path", "cs-uri-stem", "cs-uri-query"), built_rows
+        ),
+        **dict.fromkeys(("cs-host", "cs(host)"), built_rows),
     }
     return out.get_column("url"), used
 
