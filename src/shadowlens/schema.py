@@ -103,10 +103,11 @@ _PL_FROM_PA: dict[pa.DataType, pl.DataType] = {
 
 
 def polars_schema(schema: pa.Schema) -> pl.Schema:
-    """The polars dtypes used while a batch is built (before :func:`to_arrow`).
+    """The polars dtypes of the columns (as polars reads them back from Parquet).
 
     Dictionary columns are plain strings in polars and maps are lists of
-    ``{key, value}`` structs; :func:`to_arrow` restores the Arrow types.
+    ``{key, value}`` structs. While a batch is built, a map travels as two parallel
+    string lists instead (:func:`conform`); :func:`to_arrow` restores the Arrow types.
     """
     return pl.Schema({f.name: _PL_FROM_PA[f.type] for f in schema})
 
@@ -117,6 +118,10 @@ QUARANTINE_POLARS_SCHEMA = polars_schema(QUARANTINE_SCHEMA)
 
 def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     """Select, order and cast ``frame`` to ``schema``; missing columns become null.
+
+    A map column (``extras``) travels as two parallel string lists,
+    ``extras_keys`` and ``extras_values`` (empty lists when absent): the one
+    representation of ``extras`` between formats, stages and :func:`to_arrow`.
 
     Examples
     --------
@@ -133,13 +138,16 @@ def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
     """
     exprs = []
     for name, dtype in schema.items():
-        keys, values = f"{name}_keys", f"{name}_values"
-        if name not in frame.columns and keys in frame.columns and values in frame.columns:
-            # A map may also travel as two parallel string lists (cheaper to build).
-            exprs += [
-                pl.col(keys).cast(pl.List(pl.String())),
-                pl.col(values).cast(pl.List(pl.String())),
-            ]
+        if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
+            if name in frame.columns:
+                msg = (
+                    f"column {name!r} must travel as {name}_keys and {name}_values "
+                    "(parallel string lists), not as a list of structs"
+                )
+                raise ValueError(msg)
+            for part in (f"{name}_keys", f"{name}_values"):
+                column = pl.col(part) if part in frame.columns else pl.lit([])
+                exprs.append(column.cast(pl.List(pl.String())).fill_null([]).alias(part))
             continue
         exprs.append(
             (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
@@ -152,7 +160,7 @@ def to_arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
     table = frame.to_arrow()
     columns = []
     for field in schema:
-        if pa.types.is_map(field.type) and f"{field.name}_keys" in table.column_names:
+        if pa.types.is_map(field.type):
             columns.append(
                 _lists_to_map(
                     table.column(f"{field.name}_keys"),
@@ -162,32 +170,12 @@ def to_arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
             )
             continue
         column = table.column(field.name)
-        if pa.types.is_map(field.type):
-            column = _list_of_structs_to_map(column, field.type)
-        elif pa.types.is_dictionary(field.type):
+        if pa.types.is_dictionary(field.type):
             column = column.cast(pa.string()).dictionary_encode().cast(field.type)
         else:
             column = column.cast(field.type)
         columns.append(column)
     return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _list_of_structs_to_map(column: pa.ChunkedArray, map_type: pa.MapType) -> pa.ChunkedArray:
-    chunks = []
-    for chunk in column.chunks:
-        lists = (
-            chunk.cast(pa.large_list(chunk.type.value_type))
-            if not pa.types.is_large_list(chunk.type)
-            else chunk
-        )
-        entries = lists.values
-        offsets = lists.offsets.cast(pa.int32())
-        keys = entries.field("key").cast(pa.string())
-        items = entries.field("value").cast(pa.string())
-        chunks.append(
-            pa.MapArray.from_arrays(offsets, keys, items, type=map_type, mask=lists.is_null())
-        )
-    return pa.chunked_array(chunks, type=map_type)
 
 
 def _lists_to_map(

@@ -84,11 +84,12 @@ def write_records(folder: Path, rows: list[dict[str, Any]]) -> Path:
     """``folder/out/records/part-00000.parquet`` in the canonical schema; returns ``out``."""
     records = folder / "out" / "records"
     records.mkdir(parents=True)
-    frame = (
-        conform(pl.DataFrame(rows, infer_schema_length=None), RECORD_POLARS_SCHEMA)
+    given = (
+        pl.DataFrame(rows, infer_schema_length=None)
         if rows
-        else pl.DataFrame(schema=RECORD_POLARS_SCHEMA)
+        else pl.DataFrame(schema={"source_line": pl.UInt64()})
     )
+    frame = conform(given, RECORD_POLARS_SCHEMA)
     pq.write_table(to_arrow(frame, RECORD_SCHEMA), records / "part-00000.parquet")
     return folder / "out"
 

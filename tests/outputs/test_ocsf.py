@@ -126,7 +126,8 @@ ROWS = [
         observer_version="5.0", event_class="web", event_name="Allowed", severity=3,
         log_format="cef", app_id="slack", app_name="Slack", app_category="Collaboration",
         app_tags=["sanctioned", "chat"], app_risk=8, match_type="domain",
-        extras=[{"key": "cs1", "value": "Social"}, {"key": "cs1Label", "value": "category"}],
+        extras_keys=["cs1", "cs1Label"],
+        extras_values=["Social", "category"],
     ),
     rec(src_ip="10.0.0.6", url="https://drive.example.com/put", http_method="POST",
         bytes_up=5_000_000, severity=0, action="blocked", action_raw="Blocked"),  # 1

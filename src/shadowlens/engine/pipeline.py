@@ -268,7 +268,11 @@ def _work(
         seconds["enrich"] = time.perf_counter() - t2
     t3 = time.perf_counter()
     quarantine = quarantine.with_columns(source_file=pl.lit(source_name), log_format=pl.lit(name))
-    table = to_arrow(conform(records, RECORD_POLARS_SCHEMA), RECORD_SCHEMA)
+    try:
+        table = to_arrow(conform(records, RECORD_POLARS_SCHEMA), RECORD_SCHEMA)
+    except ValueError as exc:  # a format broke the record contract (e.g. extras as structs)
+        msg = f"records of {source_name} do not fit the canonical schema: {exc}"
+        raise PluginError(msg, plugin=name or "none") from exc
     outcome = Outcome(
         records=table,
         quarantine=to_arrow(conform(quarantine, QUARANTINE_POLARS_SCHEMA), QUARANTINE_SCHEMA),
@@ -325,31 +329,19 @@ def _quarantine_rows(lines: pl.DataFrame, code: ErrorCode, message: str) -> pl.D
 def _flag_lossy(records: pl.DataFrame, bad_lines: pl.Series) -> pl.DataFrame:
     """Add ``shadowlens.lossy_utf8=true`` to the extras of records decoded lossily."""
     hit = pl.col("source_line").is_in(bad_lines.implode())
-    if "extras_keys" in records.columns:
-        empty = pl.lit([], pl.List(pl.String()))
-        return records.with_columns(
-            extras_keys=pl.when(hit)
-            .then(
-                pl.concat_list(
-                    pl.col("extras_keys").fill_null(empty), pl.lit("shadowlens.lossy_utf8")
-                )
-            )
-            .otherwise(pl.col("extras_keys")),
-            extras_values=pl.when(hit)
-            .then(pl.concat_list(pl.col("extras_values").fill_null(empty), pl.lit("true")))
-            .otherwise(pl.col("extras_values")),
-        )
-    dtype = RECORD_POLARS_SCHEMA["extras"]
-    flag = pl.lit([{"key": "shadowlens.lossy_utf8", "value": "true"}]).cast(dtype)
-    current = (
-        pl.col("extras").fill_null(pl.lit([]).cast(dtype))
-        if "extras" in records.columns
-        else pl.lit([]).cast(dtype)
-    )
+    empty = pl.lit([], pl.List(pl.String()))
+    for part in ("extras_keys", "extras_values"):
+        if part not in records.columns:
+            records = records.with_columns(empty.alias(part))
     return records.with_columns(
-        extras=pl.when(hit)
-        .then(pl.concat_list(current, flag))
-        .otherwise(current if "extras" in records.columns else None)
+        extras_keys=pl.when(hit)
+        .then(
+            pl.concat_list(pl.col("extras_keys").fill_null(empty), pl.lit("shadowlens.lossy_utf8"))
+        )
+        .otherwise(pl.col("extras_keys")),
+        extras_values=pl.when(hit)
+        .then(pl.concat_list(pl.col("extras_values").fill_null(empty), pl.lit("true")))
+        .otherwise(pl.col("extras_values")),
     )
 
 

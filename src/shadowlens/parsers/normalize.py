@@ -13,7 +13,6 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 
 import polars as pl
@@ -483,11 +482,3 @@ def valid_ip(expr: pl.Expr) -> pl.Expr:
     """
     text = expr.str.strip_chars()
     return pl.when(text.str.contains(_IP)).then(text.str.to_lowercase()).otherwise(None)
-
-
-def pairs_to_extras(keys: pl.Expr, values: pl.Expr) -> pl.Expr:
-    """Zip two list columns into the ``extras`` list of ``{key, value}`` structs."""
-    return pl.struct(keys.alias("key"), values.alias("value"))
-
-
-IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
