@@ -7,7 +7,9 @@ Same seed and line count -> same bytes, on every run and in every process.
   keys dropped on 10%; ``rt`` as text with spaces, ``request`` a full URL with
   ``\\=`` in queries, ``suser`` as ``CONTOSO\\\\user``, user agents with spaces,
   commas and a raw ``|``, cs1-3/cn1 with labels; the header Name carries ``\\|``
-  or ``\\\\`` on about 6% of lines. About 630 bytes a line.
+  or ``\\\\`` on about 6% of lines. About 630 bytes a line. Bytes as Zscaler's NSS
+  web feed template writes them (``in`` = response size, ``out`` = request size, the
+  reverse of the CEF dictionary), so the parsed ``bytes_up`` is the event's upload.
 * ``leef_<N>.log``: syslog prefix + ``LEEF:2.0|...|^|``, 23 ``^``-separated attributes.
 * ``w3c_<N>.log``: ProxySG-style header block with ``#Fields`` (25 fields), quoted
   user agents, categories and content types; N entry lines after 5 directives.
@@ -81,7 +83,7 @@ def cef_lines(rng: random.Random, world: World, ev: Events, clock: Clock) -> Ite
             yield (
                 f"{head}rt={c.cef} src={world.user_ip[u]} spt={1024 + int(r * 64000)} dst={h.ip} "
                 f"dpt={ev.port[i]} dhost={h.name} request={url} requestMethod={ev.method[i]} "
-                f"app={scheme.upper()} act={act} outcome={status} in={ev.up[i]} out={ev.down[i]} "
+                f"app={scheme.upper()} act={act} outcome={status} in={ev.down[i]} out={ev.up[i]} "
                 f"suser={users[u]} requestClientApplication={uas[ev.ua[i]]} cat={h.category} "
                 f"destinationServiceName={h.service} reason={_reason(name, act)} "
                 f"cn1={risk} cn1Label=riskscore cs1={world.user_dept[u]} cs1Label=dept "
@@ -92,7 +94,7 @@ def cef_lines(rng: random.Random, world: World, ev: Events, clock: Clock) -> Ite
             "rt": c.cef, "src": world.user_ip[u], "spt": str(1024 + int(r * 64000)),
             "dst": h.ip, "dpt": str(ev.port[i]), "dhost": h.name, "request": url,
             "requestMethod": ev.method[i], "app": scheme.upper(), "act": act,
-            "outcome": str(status), "in": str(ev.up[i]), "out": str(ev.down[i]),
+            "outcome": str(status), "in": str(ev.down[i]), "out": str(ev.up[i]),
             "suser": users[u], "requestClientApplication": uas[ev.ua[i]], "cat": h.category,
             "destinationServiceName": h.service, "reason": "Allowed", "cn1": str(risk),
             "cn1Label": "riskscore", "cs1": world.user_dept[u], "cs1Label": "dept",

@@ -356,7 +356,12 @@ def cef_escape(value: str) -> str:
 
 
 def cef_line(e: Event, proxy: str) -> str:
-    """Zscaler-NSS-like CEF with an RFC 3164 header (``in`` = bytes sent by the client)."""
+    """Zscaler-NSS-like CEF with an RFC 3164 header.
+
+    Bytes as Zscaler's NSS web feed template writes them (``in=%d{respsize}
+    out=%d{reqsize}``, the reverse of the CEF dictionary): ``in`` is the response
+    size (download), ``out`` the request size (upload).
+    """
     act = "Blocked" if e.blocked else "Allowed"
     reason = "Allowed"
     if e.blocked:
@@ -370,7 +375,7 @@ def cef_line(e: Event, proxy: str) -> str:
         "rt": text_time(e.t), "src": e.user.ip, "spt": e.extra.get("spt", str(49152 + e.t * 7 % 16000)),
         "dst": server_ip(e.host), "dpt": "443", "dhost": e.host,
         "request": cef_escape(f"https://{e.host}{e.path}"), "requestMethod": e.method, "app": "HTTPS",
-        "act": act, "outcome": str(e.status), "in": str(e.up), "out": str(e.down),
+        "act": act, "outcome": str(e.status), "in": str(e.down), "out": str(e.up),
         "suser": cef_escape(f"CONTOSO\\{e.user.name}") if e.user.name != "-" else "",
         "requestClientApplication": cef_escape(e.user.ua), "cat": e.app.category,
         "destinationServiceName": e.app.service, "reason": reason, "cs1": e.user.dept, "cs1Label": "dept",
@@ -726,8 +731,10 @@ Each file holds a few lines that cannot be parsed and must end up in the quarant
 is not CEF/LEEF, an event time that cannot exist, bytes that are not UTF-8. Some lines
 are odd but parse: a source port of 70000 (kept in `extras`, the port column null), a
 user agent with invalid UTF-8 (decoded lossily and flagged), NUL padding left by IIS
-(a blank line). Byte counters follow the specifications: CEF `in`, LEEF `srcBytes` and
-W3C `cs-bytes` are bytes sent by the client (upload).
+(a blank line). Byte counters follow each producer's convention: the NSS CEF feeds write
+them as Zscaler's NSS template does (`in` = response size, `out` = request size, so `out`
+is the upload, the reverse of the CEF dictionary); LEEF `srcBytes` and W3C `cs-bytes` are
+bytes sent by the client (upload).
 
 ## Regenerate
 

@@ -162,7 +162,8 @@ def test_paris_records_tell_the_story(parsed: tuple[dict[str, Any], Path]) -> No
         .agg(pl.col("bytes_up").sum())
     )
     uploads = dict(up.iter_rows())
-    assert uploads["wetransfer.com"] > 1e9  # CEF `in` is the upload: bytes_up
+    # Zscaler NSS template: `out` (the request size) is the upload, read as bytes_up
+    assert uploads["wetransfer.com"] > 1e9
     assert uploads["co.nz"] > 1.5e9  # MEGA's upload hosts
     blocked = records.filter(pl.col("action") == "blocked")["dst_host"].unique().to_list()
     assert "chat.deepseek.com" in blocked

@@ -133,6 +133,7 @@ def test_golden_covers_the_promised_cases() -> None:
         "Check Point",
         "PAN-OS",
         "NSSWeblog",
+        "zscaler-nss CEF:0|Zscaler|NSSWeblog|5.7|",
         "Fortigate",
     ):
         assert needle in text, needle
@@ -150,6 +151,29 @@ def test_byte_direction() -> None:
     assert upload["bytes_total"] == 1048576 + 512
     assert rows["bytes_up"].to_list()[2:] == [7, None]
     assert rows["bytes_down"].to_list()[2:] == [None, 9]
+
+
+@pytest.mark.parametrize(
+    ("vendor", "up", "down"),
+    [("Zscaler", 52428800, 1843), ("zscaler", 52428800, 1843), ("Vendor", 1843, 52428800)],
+)
+def test_zscaler_writes_the_response_size_in_in(vendor: str, up: int, down: int) -> None:
+    """Zscaler's NSS feed template writes ``in=%d{respsize} out=%d{reqsize}`` (sources:
+    golden/cef/README.md): for device vendor Zscaler ``out`` is the upload; any other vendor
+    with the very same keys follows the CEF dictionary (``in`` is the upload)."""
+    ext = "rt=1764152102000 src=10.20.1.15 dhost=wetransfer.com in=1843 out=52428800"
+    for engine in ("fast", "reference"):
+        rec = one(f"CEF:0|{vendor}|NSSWeblog|5.0|Allowed|Allowed|3|{ext}", engine=engine)
+        assert (rec["bytes_up"], rec["bytes_down"], rec["bytes_total"]) == (up, down, up + down)
+        assert not {"in", "out"} & set(rec["extras"])
+
+
+def test_zscaler_golden_uploads_are_the_request_size() -> None:
+    rows = parse(read_lines(GOLDEN / "zscaler_nss.log")).records.sort("source_line")
+    assert rows["observer_vendor"].unique().to_list() == ["Zscaler"]
+    # out=%d{reqsize} -> bytes_up; in=%d{respsize} -> bytes_down (line 1: a 50 MiB upload)
+    assert rows["bytes_up"].to_list() == [52428800, 734, 2048, 48211]
+    assert rows["bytes_down"].to_list() == [1843, 10485760, 3412, 1204933]
 
 
 def test_failed_typing_keeps_the_raw_value() -> None:

@@ -58,7 +58,8 @@ def test_formats_show_squid(squid_entry: FormatEntry, cli_main) -> None:  # type
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     assert info["plugin"] == "squid"
-    assert info["grammar"] == "shadowlens_squid/squid.lark"
+    assert info["grammar"].endswith("shadowlens_squid/squid.lark")
+    assert info["spec"].endswith("shadowlens_squid/squid.toml")
     assert "url" in info["fields"]
 
 

@@ -70,7 +70,7 @@ def test_entry_points_are_loaded_with_their_distribution(squid_entry: FormatEntr
     assert squid_entry.plugin == "squid"
     assert squid_entry.version
     eps = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    assert eps["squid"].value == "shadowlens_squid.plugin"
+    assert eps["squid"].value == "shadowlens_squid"
 
 
 def test_each_call_builds_a_fresh_manager() -> None:

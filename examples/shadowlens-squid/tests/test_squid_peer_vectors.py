@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import pytest
-from shadowlens_squid.plugin import SquidFormat
 
-from shadowlens.testing import parse_lines
+from shadowlens.testing import format_class, parse_lines
 
+SQUID = format_class(Path(str(files("shadowlens_squid"))) / "squid.toml")
 VECTORS = Path(__file__).parent / "vectors"
 Record = dict[str, Any]
 
@@ -94,7 +95,7 @@ def test_all_vendored_vectors_are_replayed() -> None:
 
 @pytest.mark.parametrize("row", CASES)
 def test_peer_vector(row: dict[str, Any]) -> None:
-    result = parse_lines(SquidFormat, [row["input"]])
+    result = parse_lines(SQUID, [row["input"]])
     if row["expect_error"]:
         assert result.records.height == 0
         return

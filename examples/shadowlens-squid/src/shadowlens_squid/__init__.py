@@ -1,3 +1,10 @@
-"""shadowlens-squid: Squid native access.log support for shadowlens (an example plugin)."""
+"""shadowlens-squid: Squid's native access.log as a spec-only shadowlens format plugin.
 
-__version__ = "0.1.0"
+The format is data: ``squid.lark`` (the grammar) and ``squid.toml`` (the field
+table). This line is the plugin's whole Python: the ``register_formats`` hook
+the ``shadowlens`` entry point in ``pyproject.toml`` points at.
+"""
+
+from shadowlens.plugins.specs import register_specs
+
+register_formats = register_specs(__name__, "squid.toml")
