@@ -14,7 +14,8 @@ employee uploading gigabytes to WeTransfer and MEGA before the weekend; Dropbox
 uploads; generative AI (ChatGPT, Claude, Gemini, Perplexity, Mistral; DeepSeek
 blocked); personal webmail; a web proxy and a VPN service; blocked gambling and
 torrent sites; a long tail of unknown domains. A few lines per file are broken on
-purpose (truncated, corrupt time, binary junk) and end up in the quarantine.
+purpose: truncated lines and binary junk end up in the quarantine, a well-formed
+event with a time that cannot exist is a record without ``event_time``.
 
 Deterministic: same bytes of log text on every run (``random.Random`` with a fixed
 seed, fixed compression timestamps). Run: ``python scripts/make_samples.py [OUT_DIR]``.
@@ -478,6 +479,7 @@ class Log:
     quarantined: int
     blank: int = 0
     lossy: int = 0
+    untimed: int = 0  # well-formed lines with an unreadable time: records without event_time
 
     @property
     def lines(self) -> int:
@@ -530,8 +532,9 @@ def build() -> list[Log]:
             "cef",
             "Paris HQ (Zscaler-like NSS feed)",
             join(lines),
-            4,
+            3,
             lossy=1,
+            untimed=1,
         )
     )
 
@@ -549,7 +552,8 @@ def build() -> list[Log]:
             "leef",
             "Lyon (Forcepoint-like LEEF 2.0)",
             join(lines),
-            3,
+            2,
+            untimed=1,
         )
     )
 
@@ -579,6 +583,9 @@ def build() -> list[Log]:
         .replace(b"Mozilla/5.0", b"Mozilla/5.0 \xff\xfeKiosk", 1)
     )
     insert(tail, 0.6, odd)
+    # A write cut inside a quoted user agent: the quote never closes (syntax).
+    cut = bluecoat_line(after[120], True)
+    insert(tail, 0.8, cut[: cut.index('"Mozilla') + 20])
     lines += tail
     logs.append(
         Log(
@@ -586,8 +593,9 @@ def build() -> list[Log]:
             "w3c",
             "London (Blue Coat ProxySG-like W3C)",
             join(lines),
-            2,
+            1,
             lossy=1,
+            untimed=2,
         )
     )
 
@@ -596,6 +604,9 @@ def build() -> list[Log]:
     lines = [*iis_header(MONDAY), *(iis_line(e) for e in madrid if e.t < restart)]
     insert(lines, 0.5, iis_line(madrid[30]).replace(w3c_time(madrid[30].t)[11:], "31:12:09", 1))
     lines += [*iis_header(restart), *(iis_line(e) for e in madrid if e.t >= restart)]
+    # The last entry before the NUL padding was cut short: fewer values than #Fields.
+    last = iis_line(madrid[-1])
+    lines.append(" ".join(last.split(" ")[:6]))
     lines.append(b"\x00" * 48)  # IIS pre-allocates log files with NUL bytes: a blank line
     logs.append(
         Log(
@@ -605,6 +616,7 @@ def build() -> list[Log]:
             join(lines),
             1,
             blank=1,
+            untimed=1,
         )
     )
 
@@ -689,7 +701,8 @@ def generate(out: Path = OUT) -> list[Log]:
 def readme(logs: list[Log]) -> str:
     """The samples folder's README: what the files are, how they were made, what to expect."""
     rows = "\n".join(
-        f"| `{log.name}` | {log.fmt} | {log.site} | {log.lines:,} | {log.quarantined} |"
+        f"| `{log.name}` | {log.fmt} | {log.site} | {log.lines:,} | {log.quarantined} "
+        f"| {log.untimed} |"
         for log in logs
     )
     return f"""# Sample logs (synthetic)
@@ -706,8 +719,8 @@ reads: CEF behind a syslog header, LEEF 2.0 (`^` delimiter), W3C from a ProxySG-
 proxy (its `#Fields` change mid-file after an upgrade) and from IIS, compressed with
 gzip, bzip2 and zip (two members); under 1.5 MB on disk in all.
 
-| source | format | site | lines | quarantined |
-|---|---|---|---:|---:|
+| source | format | site | lines | quarantined | without a time |
+|---|---|---|---:|---:|---:|
 {rows}
 
 ## The story in the traffic
@@ -727,9 +740,10 @@ gzip, bzip2 and zip (two members); under 1.5 MB on disk in all.
 ## Deliberately broken lines
 
 Each file holds a few lines that cannot be parsed and must end up in the quarantine
-(the table's last column): a line truncated inside the header, a syslog message that
-is not CEF/LEEF, an event time that cannot exist, bytes that are not UTF-8. Some lines
-are odd but parse: a source port of 70000 (kept in `extras`, the port column null), a
+(the table's "quarantined" column): a line truncated inside the header, a syslog
+message that is not CEF/LEEF, bytes that are not UTF-8. A well-formed event whose time
+cannot exist (`25:61:07`) is kept as a record without `event_time` (the last column),
+its raw time in `extras`. Other lines are odd but parse: a source port of 70000 (kept in `extras`, the port column null), a
 user agent with invalid UTF-8 (decoded lossily and flagged), NUL padding left by IIS
 (a blank line). Byte counters follow each producer's convention: the NSS CEF feeds write
 them as Zscaler's NSS template does (`in` = response size, `out` = request size, so `out`

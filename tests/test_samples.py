@@ -149,6 +149,7 @@ def test_sample_parses_with_expected_quarantine(
     assert stats["directives"] == log.directives
     assert stats["records"] == log.lines - log.quarantined - log.directives - log.blank
     assert stats["lossy_utf8"] == log.lossy
+    assert stats["untimed"] == log.untimed
 
 
 def test_paris_records_tell_the_story(parsed: tuple[dict[str, Any], Path]) -> None:
