@@ -139,15 +139,15 @@ def test_formats_lists_formats_with_their_plugin(sh) -> None:  # type: ignore[no
     code, out, _err = sh("formats")
     assert code == 0
     row = next(line for line in out.splitlines() if " cef " in line)
-    assert "shadowlens.parsers" in row
+    assert "shadowlens.formats" in row
     assert "built-in" in out
 
 
 def test_formats_show(sh) -> None:  # type: ignore[no-untyped-def]
-    code, out, _err = sh("formats", "show", "cef")
+    code, out, _err = sh("formats", "show", "cef", "--json")
     assert code == 0
     info = json.loads(out)
-    assert (info["name"], info["plugin"]) == ("cef", "shadowlens.parsers.cef")
+    assert (info["name"], info["plugin"]) == ("cef", "shadowlens.formats.cef")
     assert info["grammar"].endswith("cef.lark")
     assert info["fields"]
     assert info["reference_only"]
@@ -160,7 +160,7 @@ def test_formats_show_unknown(sh) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_disable_plugin_option(sh) -> None:  # type: ignore[no-untyped-def]
-    code, out, _err = sh("--disable-plugin", "shadowlens.parsers.cef", "formats")
+    code, out, _err = sh("--disable-plugin", "shadowlens.formats.cef", "formats")
     assert code == 0
     assert " cef " not in out
 

@@ -96,7 +96,7 @@ def test_duplicate_format_name_names_both_plugins() -> None:
         plugins.formats()
     message = str(info.value)
     assert "'cef'" in message
-    assert "shadowlens.parsers.cef" in message
+    assert "shadowlens.formats.cef" in message
     assert "acme-plugin" in message
     assert info.value.exit_code == 5
 
@@ -111,7 +111,7 @@ def test_duplicate_between_two_third_party_plugins() -> None:
 
 
 def test_disable_plugin_blocks_a_builtin() -> None:
-    plugins = get_plugins(load_entrypoints=False, disabled=["shadowlens.parsers.cef"])
+    plugins = get_plugins(load_entrypoints=False, disabled=["shadowlens.formats.cef"])
     assert "cef" not in plugins.formats()
 
 
@@ -121,7 +121,7 @@ def test_disable_plugin_blocks_an_entry_point(squid_entry: FormatEntry) -> None:
 
 
 def test_disable_plugins_env_var(monkeypatch: pytest.MonkeyPatch, squid_entry: FormatEntry) -> None:
-    monkeypatch.setenv("SHADOWLENS_DISABLE_PLUGINS", " squid , shadowlens.parsers.cef ")
+    monkeypatch.setenv("SHADOWLENS_DISABLE_PLUGINS", " squid , shadowlens.formats.cef ")
     formats = get_plugins().formats()
     assert "squid" not in formats
     assert "cef" not in formats
