@@ -342,7 +342,8 @@ def formats_check(
     Exits 0 when every line parses and both paths agree, 1 on a quarantined line,
     a difference or a failed example.
     """
-    from shadowlens.spec.authoring import check_samples, load_format, render_check
+    from shadowlens.spec.authoring import load_format
+    from shadowlens.spec.checking import check_samples, render_check
 
     loaded = load_format(name, lambda: _plugins(format_file, formats_dir))
     report = check_samples(loaded, samples, _options(tz, "auto", None, option))
