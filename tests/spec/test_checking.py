@@ -219,3 +219,20 @@ def test_check_counts_fallback_lines_without_failing(tmp_path: Path) -> None:
     assert report.findings == 0
     assert report.counts()["fallback"] == 1
     assert "only Lark accepts this line" in render_check(report)
+
+
+def test_check_a_format_with_directives(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sample = tmp_path / "u_ex.log"
+    sample.write_text(
+        "#Version: 1.0\n"
+        "#Fields: date time c-ip cs-method cs-uri-stem sc-status\n"
+        "2024-03-01 10:00:00 192.0.2.1 GET /a 200\n",
+        encoding="utf-8",
+    )
+    done = cli_main("formats", "check", "w3c", str(sample))
+    assert done.returncode == 0, done.stdout
+    lines = done.stdout.splitlines()
+    assert re.match(r"\s+1\s+directive\s+#Version: 1\.0$", lines[2])
+    assert re.match(r"\s+2\s+directive\s+#Fields:", lines[3])
+    assert re.match(r"\s+3\s+ok\s+2024-03-01", lines[4])
+    assert "1 record(s), 0 quarantined, 2 directive(s)" in lines[-1]

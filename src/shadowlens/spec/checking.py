@@ -276,10 +276,9 @@ _LABELS = {
 
 def _line_text(line: LineCheck) -> list[str]:
     label = _LABELS[line.paths]
-    if line.outcome == "quarantined":
-        label = "QUARANTINED" if not label or label == "ok" else f"{label}, QUARANTINED"
-    elif line.outcome == "directive":
-        label = label or "directive"
+    if line.outcome != "record":
+        outcome = "QUARANTINED" if line.outcome == "quarantined" else "directive"
+        label = f"{label}, {outcome}" if label in ("DIFF", "fallback") else outcome
     label = label or "record"
     head = f"  {line.number:>5}  {label:<11} {_clip(line.text, 0, 90)[0]}"
     out = [head]
