@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,3 +162,27 @@ def test_spec_file_plugin_compiles_when_created(acme_dir: Path) -> None:
     plugin = SpecFilePlugin(acme_dir / "acme.toml")
     assert plugin.name == f"file:{acme_dir / 'acme.toml'}"
     assert [cls.name for cls in plugin.register_formats()] == ["acme-proxy"]
+
+
+def test_a_broken_spec_of_a_spec_only_package_names_the_plugin_and_file(
+    broken_spec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    name = "acme_specs_" + re.sub(r"\W", "_", tmp_path.name)  # one module per test
+    package = tmp_path / "site" / name
+    shutil.copytree(broken_spec.spec.parent, package)
+    (package / "__init__.py").write_text(
+        "import shadowlens\nregister_formats = shadowlens.register_specs(__name__)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(package.parent))
+    try:
+        module = importlib.import_module(name)
+        plugins = get_plugins(load_entrypoints=False, extra=[module])
+        with pytest.raises(PluginError) as info:
+            plugins.formats()
+    finally:
+        sys.modules.pop(name, None)
+    assert info.value.plugin == name
+    assert "\n" not in str(info.value)
+    for needle in broken_spec.where:
+        assert needle in str(info.value)
