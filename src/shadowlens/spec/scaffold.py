@@ -52,8 +52,11 @@ FIELD: /[^|\\n]+/
 SPEC = """\
 # {name}: a log format defined as data (this file + {name}.lark), no Python.
 #
-#   shadowlens formats check {name}.toml {name}-sample.log   # fast path vs Lark, per line
-#   shadowlens formats show {name}.toml                      # the field table, an example parsed
+# Fast path vs Lark on every sample line, and the [[examples]] below:
+#   shadowlens formats check {name}.toml {name}-sample.log
+# The field table as shadowlens reads it, with the first example parsed:
+#   shadowlens formats show {name}.toml
+# Use it:
 #   shadowlens parse logs/ --format-file {name}.toml -o out/
 #
 # Reference: docs/formats.md. A larger spec to learn from: `shadowlens formats show cef`.
@@ -129,7 +132,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from shadowlens import LogFormat
 from shadowlens.testing import (
     assert_examples,
