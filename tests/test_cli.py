@@ -152,7 +152,7 @@ def test_formats_lists_formats_with_their_plugin(sh) -> None:  # type: ignore[no
 
 
 def test_formats_show(sh) -> None:  # type: ignore[no-untyped-def]
-    code, out, _err = sh("formats", "show", "cef")
+    code, out, _err = sh("formats", "show", "cef", "--json")
     assert code == 0
     info = json.loads(out)
     assert (info["name"], info["plugin"]) == ("cef", "shadowlens.formats.cef")

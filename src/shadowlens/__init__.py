@@ -1,7 +1,8 @@
 """shadowlens: offline Shadow-IT discovery from firewall and web-proxy logs.
 
 Plugin authors need only this module: :data:`hookimpl`, :class:`LogFormat`,
-:class:`GrammarFormat`, :class:`ParseOptions` and :class:`ParseResult`.
+:class:`GrammarFormat`, :class:`ParseOptions` and :class:`ParseResult`; a package
+that ships only format specs registers them with :func:`register_specs`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from shadowlens.errors import (
 )
 from shadowlens.parsers.base import GrammarFormat, LogFormat, ParseOptions, ParseResult
 from shadowlens.plugins.hookspecs import hookimpl
+from shadowlens.plugins.specs import register_specs
 from shadowlens.schema import QUARANTINE_SCHEMA, RECORD_SCHEMA
 
 __all__ = [
@@ -37,4 +39,5 @@ __all__ = [
     "ShadowlensError",
     "__version__",
     "hookimpl",
+    "register_specs",
 ]

@@ -28,14 +28,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 formats_app = typer.Typer(
-    help="List and describe the registered log formats.", invoke_without_command=True
+    help="List, describe, check and create log formats.", invoke_without_command=True
 )
 app.add_typer(formats_app, name="formats")
 
 err = Console(stderr=True)
 out = Console()
 
-_STATE: dict[str, Any] = {"debug": False, "disabled": []}
+_STATE: dict[str, Any] = {"debug": False, "disabled": [], "spec_paths": []}
 
 
 def _version(value: bool) -> None:
@@ -59,12 +59,18 @@ def _main(
 ) -> None:
     _STATE["debug"] = debug
     _STATE["disabled"] = disable_plugin or []
+    _STATE["spec_paths"] = []
 
 
-def _plugins() -> Any:
+def _plugins(format_file: list[Path] | None = None, formats_dir: list[Path] | None = None) -> Any:
+    """The plugin manager with the spec files of the command line; every format loaded now,
+    so a broken plugin, spec or grammar stops the run before anything is written."""
     from shadowlens.plugins.manager import get_plugins
 
-    return get_plugins(disabled=_STATE["disabled"])
+    paths = [*_STATE["spec_paths"], *(format_file or []), *(formats_dir or [])]
+    plugins = get_plugins(disabled=_STATE["disabled"], spec_paths=paths)
+    plugins.formats()
+    return plugins
 
 
 def _options(tz: str, engine: str, year: int | None, option: list[str] | None) -> Any:
@@ -109,6 +115,21 @@ OptionOpt = Annotated[
 ]
 ChunkOpt = Annotated[int, typer.Option("--chunk-mb", help="Chunk size in MiB (memory per worker).")]
 WorkersOpt = Annotated[int, typer.Option("--workers", "-j", help="Chunks parsed concurrently.")]
+FormatFileOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--format-file",
+        help="A format spec (NAME.toml beside NAME.lark) to register (repeatable).",
+    ),
+]
+FormatsDirOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--formats-dir",
+        help="A folder of format specs (*.toml) to register (repeatable; "
+        "SHADOWLENS_FORMATS_PATH adds more).",
+    ),
+]
 ProgressOpt = Annotated[
     bool | None,
     typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
@@ -127,10 +148,13 @@ def parse(
     chunk_mb: ChunkOpt = 16,
     workers: WorkersOpt = 2,
     progress: ProgressOpt = None,
+    format_file: FormatFileOpt = None,
+    formats_dir: FormatsDirOpt = None,
 ) -> None:
     """Parse logs into out/records (Parquet), out/quarantine and out/summary.json."""
     from shadowlens.engine.pipeline import RunConfig, run_parse
 
+    plugins = _plugins(format_file, formats_dir)
     config = RunConfig(
         inputs=inputs,
         out_dir=out_dir,
@@ -138,7 +162,7 @@ def parse(
         options=_options(tz, engine, year, option),
         chunk_bytes=max(1, chunk_mb) * 1024 * 1024,
         progress=sys.stderr.isatty() if progress is None else progress,
-        plugins=_plugins(),
+        plugins=plugins,
         workers=workers,
     )
     summary = run_parse(config)
@@ -175,6 +199,8 @@ def run(
     chunk_mb: ChunkOpt = 16,
     workers: WorkersOpt = 2,
     progress: ProgressOpt = None,
+    format_file: FormatFileOpt = None,
+    formats_dir: FormatsDirOpt = None,
 ) -> None:
     """The main job: parse + enrich + records, quarantine, summary and report (HTML + JSON)."""
     from shadowlens.engine.job import JobConfig, run_job
@@ -182,6 +208,7 @@ def run(
     if anonymize_users and key_file is None:
         msg = "--anonymize-users needs --key-file (a file holding a secret of at least 16 bytes)"
         raise ConfigError(msg)
+    plugins = _plugins(format_file, formats_dir)
     summary = run_job(
         JobConfig(
             inputs=inputs,
@@ -192,7 +219,7 @@ def run(
             key_file=key_file if anonymize_users else None,
             chunk_bytes=max(1, chunk_mb) * 1024 * 1024,
             progress=sys.stderr.isatty() if progress is None else progress,
-            plugins=_plugins(),
+            plugins=plugins,
             workers=workers,
         )
     )
@@ -272,32 +299,102 @@ def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
 
 
 @formats_app.callback()
-def formats_list(ctx: typer.Context) -> None:
+def formats_list(
+    ctx: typer.Context,
+    format_file: FormatFileOpt = None,
+    formats_dir: FormatsDirOpt = None,
+) -> None:
     """List registered formats and the plugin that supplies each."""
+    _STATE["spec_paths"] = [*(format_file or []), *(formats_dir or [])]
     if ctx.invoked_subcommand is not None:
         return
     table = Table(show_header=True)
     for column in ("format", "plugin", "distribution", "description"):
         table.add_column(column)
     for name, entry in _plugins().formats().items():
-        dist = (
-            f"{entry.distribution} {entry.version}"
-            if entry.distribution
-            else "shadowlens (built-in)"
-        )
+        if entry.distribution:
+            dist = f"{entry.distribution} {entry.version}"
+        elif entry.plugin.startswith("file:"):
+            dist = "spec file"
+        else:
+            dist = "shadowlens (built-in)"
         table.add_row(name, entry.plugin, dist, entry.cls.description)
     out.print(table)
 
 
+SpecArg = Annotated[str, typer.Argument(help="A format name, or a spec file (NAME.toml).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
 @formats_app.command("show")
-def formats_show(name: Annotated[str, typer.Argument(help="Format name.")]) -> None:
-    """Describe one format: grammar, parsed fields, what runs on the Lark path."""
-    entry = _plugins().formats().get(name)
-    if entry is None:
-        _plugins().format(name)  # raises a ConfigError listing known names
+def formats_show(
+    name: SpecArg,
+    as_json: JsonOpt = False,
+    format_file: FormatFileOpt = None,
+    formats_dir: FormatsDirOpt = None,
+) -> None:
+    """Describe one format: for a spec, its field table and an example parsed."""
+    from shadowlens.spec.authoring import load_format, show_text
+
+    loaded = load_format(name, lambda: _plugins(format_file, formats_dir))
+    if as_json or not loaded.is_spec:
+        info = {"plugin": loaded.origin, **loaded.cls.describe()}
+        typer.echo(json.dumps(info, indent=2))
         return
-    info = {"plugin": entry.plugin, **entry.cls.describe()}
-    out.print_json(json.dumps(info))
+    typer.echo(show_text(loaded), nl=False)
+
+
+@formats_app.command("check")
+def formats_check(
+    name: SpecArg,
+    samples: Annotated[list[str], typer.Argument(help="Sample log files (any input parse reads).")],
+    as_json: JsonOpt = False,
+    problems_only: Annotated[
+        bool, typer.Option("--problems-only", help="Print only the lines that are not ok.")
+    ] = False,
+    tz: TzOpt = "UTC",
+    option: OptionOpt = None,
+    format_file: FormatFileOpt = None,
+    formats_dir: FormatsDirOpt = None,
+) -> None:
+    """Per sample line: fast path vs Lark, and why a line is quarantined; a spec's examples.
+
+    Exits 0 when every line parses and both paths agree, 1 on a quarantined line,
+    a difference or a failed example.
+    """
+    from shadowlens.spec.authoring import load_format
+    from shadowlens.spec.checking import check_samples, render_check
+
+    loaded = load_format(name, lambda: _plugins(format_file, formats_dir))
+    report = check_samples(loaded, samples, _options(tz, "auto", None, option))
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        typer.echo(render_check(report, problems_only=problems_only), nl=False)
+    if report.findings:
+        raise typer.Exit(1)
+
+
+@formats_app.command("new")
+def formats_new(
+    name: Annotated[str, typer.Argument(help="The new format's name (lowercase, dashes).")],
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Where to write the files (created if missing).")
+    ] = Path("."),
+) -> None:
+    """Scaffold NAME.toml, NAME.lark, a sample log and a pytest file that pass as written."""
+    from shadowlens.spec.scaffold import new_format
+
+    written = new_format(name, folder)
+    for path in written:
+        typer.echo(f"wrote {path}", err=True)
+    spec, sample, test = written[0], written[2], written[3]
+    typer.echo(
+        f"next: shadowlens formats check {spec} {sample}\n"
+        f"      pytest {test}\n"
+        f"      shadowlens parse LOGS --format-file {spec} -o out/",
+        err=True,
+    )
 
 
 def _mount() -> None:
@@ -321,7 +418,7 @@ _mount()
 def main() -> None:
     """Entry point of the ``shadowlens`` console script."""
     try:
-        app(standalone_mode=False)
+        status = app(standalone_mode=False)  # a typer.Exit is returned here, not raised
     except ShadowlensError as exc:
         exc.show()
         sys.exit(exc.exit_code)
@@ -344,3 +441,5 @@ def main() -> None:
             f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)"
         )
         sys.exit(70)
+    if isinstance(status, int) and status:
+        sys.exit(status)

@@ -44,6 +44,7 @@ from shadowlens.schema import RECORD_POLARS_SCHEMA, RECORD_SCHEMA, conform, to_a
 __all__ = [
     "JUNK_LINES",
     "FastPathReport",
+    "assert_examples",
     "assert_fast_matches_reference",
     "check_format_contract",
     "format_class",
@@ -266,6 +267,29 @@ def assert_fast_matches_reference(
                 agreed += 1
     _raise_if(problems, f"{fmt.name}: fast path and Lark reference disagree")
     return FastPathReport(agreed, rejected, fallback)
+
+
+def assert_examples(fmt_cls: type[LogFormat], *, options: ParseOptions | None = None) -> int:
+    """Check that every ``[[examples]]`` line of a spec format gives what it ``expect``s.
+
+    Returns the number of examples checked (0 for formats not defined by a spec).
+
+    Raises
+    ------
+    AssertionError
+        Listing every example, column, expected and actual value that differ.
+
+    Examples
+    --------
+    >>> assert_examples(format_class("cef"))
+    1
+    """
+    from shadowlens.spec.authoring import check_examples
+
+    checks = check_examples(fmt_cls, options)
+    problems = [f"example {c.index} ({c.line[:80]!r}): {p}" for c in checks for p in c.problems]
+    _raise_if(problems, f"{fmt_cls.name}: examples do not give what they expect")
+    return len(checks)
 
 
 def check_format_contract(

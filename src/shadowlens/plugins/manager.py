@@ -1,30 +1,43 @@
 """Build the plugin manager and expose the hooks through a typed facade.
 
-Order of registration: the built-ins in :data:`DEFAULT_PLUGINS`, then every entry
-point of the group ``shadowlens``. A plugin can be blocked by name
-(``--disable-plugin NAME`` or the ``SHADOWLENS_DISABLE_PLUGINS`` variable, comma
-separated); ``SHADOWLENS_NO_ENTRYPOINTS=1`` skips third-party plugins entirely.
+Order of registration (which is also the order detection breaks ties in):
+
+1. the built-ins in :data:`DEFAULT_PLUGINS`;
+2. every entry point of the group ``shadowlens``;
+3. loose spec files: ``spec_paths`` (``--format-file``, ``--formats-dir``), then
+   the files and folders of ``SHADOWLENS_FORMATS_PATH`` (``os.pathsep``
+   separated). Each ``NAME.toml`` is a plugin of its own, named ``file:PATH``,
+   compiled when registered: a broken spec or grammar is a
+   :class:`~shadowlens.errors.PluginError` naming the plugin and the file;
+4. ``extra`` plugin objects (tests, embedding applications).
+
+A plugin can be blocked by name (``--disable-plugin NAME`` or the
+``SHADOWLENS_DISABLE_PLUGINS`` variable, comma separated);
+``SHADOWLENS_NO_ENTRYPOINTS=1`` skips entry points (not spec files).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeGuard, cast
 
 import pluggy
 
-from shadowlens.errors import ConfigError, PluginError
+from shadowlens.errors import ConfigError, GrammarError, PluginError, SpecError
 from shadowlens.plugins import hookspecs
 
 if TYPE_CHECKING:
     from shadowlens.parsers.base import LogFormat
 
 ENTRY_POINT_GROUP = "shadowlens"
+#: Spec files and folders registered after entry points (``os.pathsep`` separated).
+FORMATS_PATH_ENV = "SHADOWLENS_FORMATS_PATH"
 
 #: Built-in plugin modules, registered first and in this order.
 DEFAULT_PLUGINS: tuple[str, ...] = (
@@ -111,8 +124,9 @@ def get_plugins(
     load_entrypoints: bool | None = None,
     disabled: Iterable[str] = (),
     extra: Iterable[object] = (),
+    spec_paths: Iterable[str | Path] = (),
 ) -> Plugins:
-    """Create a fresh plugin manager with built-ins, entry points and ``extra`` plugins.
+    """Create a fresh plugin manager: built-ins, entry points, spec files, ``extra`` plugins.
 
     Parameters
     ----------
@@ -124,6 +138,16 @@ def get_plugins(
         ``shadowlens.parsers.w3c`` or an entry-point name).
     extra
         Plugin objects registered last (tests and embedding applications).
+    spec_paths
+        Format spec files (``NAME.toml``) and folders of them, each registered as a
+        plugin ``file:PATH`` after entry points; ``SHADOWLENS_FORMATS_PATH`` adds more.
+
+    Raises
+    ------
+    PluginError
+        When a plugin fails to import or to register, a spec file or its grammar
+        fails to load (the message names the plugin and the file), or two spec-file
+        formats clash with another plugin's name.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -151,13 +175,51 @@ def get_plugins(
             pm.register(plugin, name=ep.name)
             if ep.dist is not None:
                 dists[ep.name] = (ep.dist.name, ep.dist.version)
+    spec_plugins = _register_spec_files(pm, spec_paths)
     for index, plugin in enumerate(extra):
         pm.register(plugin, name=getattr(plugin, "__name__", f"extra-{index}"))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
         raise PluginError(str(exc), plugin=pm.get_name(exc.plugin)) from exc
-    return Plugins(pm, dists)
+    plugins = Plugins(pm, dists)
+    if spec_plugins:
+        plugins.formats()  # a name clash of a spec file is a registration error too
+    return plugins
+
+
+def _register_spec_files(pm: pluggy.PluginManager, spec_paths: Iterable[str | Path]) -> int:
+    """Register one :class:`~shadowlens.plugins.specs.SpecFilePlugin` per spec file."""
+    from shadowlens.plugins.specs import SpecFilePlugin
+
+    seen: set[Path] = set()
+    for path, origin in _spec_files(spec_paths):
+        name = f"file:{path}"
+        if pm.is_blocked(name) or path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        try:
+            plugin = SpecFilePlugin(path)
+        except (SpecError, GrammarError) as exc:
+            msg = f"{origin}{exc}"
+            raise PluginError(msg, plugin=name) from exc
+        pm.register(plugin, name=name)
+    return len(seen)
+
+
+def _spec_files(spec_paths: Iterable[str | Path]) -> Iterator[tuple[Path, str]]:
+    """Spec files of the given paths, then of ``SHADOWLENS_FORMATS_PATH``, with their origin."""
+    from shadowlens.plugins.specs import spec_files
+
+    env = [p for p in os.environ.get(FORMATS_PATH_ENV, "").split(os.pathsep) if p.strip()]
+    given = [(Path(p), "") for p in spec_paths]
+    for path, origin in [*given, *((Path(p), f"{FORMATS_PATH_ENV}: ") for p in env)]:
+        try:
+            files = spec_files(path)
+        except SpecError as exc:
+            msg = f"{origin}{exc}"
+            raise PluginError(msg, plugin=f"file:{path}") from exc
+        yield from ((f, origin) for f in files)
 
 
 def _import_plugin(module_name: str) -> ModuleType:

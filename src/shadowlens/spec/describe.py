@@ -59,9 +59,20 @@ def describe_spec(plan: Plan) -> dict[str, Any]:
 
 def describe_candidate(cand: Candidate) -> str:
     """One line: ``source (type, settings) [when ...]``."""
+    source, settings, when = candidate_parts(cand)
+    text = f"{source} ({', '.join([cand.alt.type, *settings])})"
+    if when:
+        text += " when " + when
+    if cand.quirk:
+        text += f" [quirk {cand.quirk}]"
+    return text
+
+
+def candidate_parts(cand: Candidate) -> tuple[str, list[str], str]:
+    """The source, the settings beside the type, and the conditions of a candidate."""
     alt = cand.alt
     source = _source(alt, cand.source)
-    settings: list[str] = [alt.type]
+    settings: list[str] = []
     if alt.formats:
         settings.append("formats " + " | ".join(alt.formats))
     if alt.formats_from:
@@ -76,14 +87,11 @@ def describe_candidate(cand: Candidate) -> str:
         settings.append(f"{len(alt.map)} mapped words")
     if alt.patterns:
         settings.append(f"{len(alt.patterns)} patterns")
+    if alt.case:
+        settings.append(f"{alt.case} case")
     if alt.keep:
         settings.append("kept in extras")
-    text = f"{source} ({', '.join(settings)})"
-    if cand.when:
-        text += " when " + " and ".join(describe_condition(c) for c in cand.when)
-    if cand.quirk:
-        text += f" [quirk {cand.quirk}]"
-    return text
+    return source, settings, " and ".join(describe_condition(c) for c in cand.when)
 
 
 def _source(alt: Alternative, source: str | None) -> str:

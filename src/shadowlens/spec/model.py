@@ -285,15 +285,17 @@ def parse_spec(text: str, path: str | Path = "<spec>") -> FormatSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = _toml_error_line(str(exc))
+        line = _toml_error_line(str(exc), text)
         msg = f"not valid TOML: {exc}"
         raise SpecError(msg, path=str(path), line=line) from exc
     return _Reader(text, path).spec(data)
 
 
-def _toml_error_line(message: str) -> int | None:
+def _toml_error_line(message: str, text: str) -> int | None:
     found = re.search(r"line (\d+)", message)
-    return int(found.group(1)) if found else None
+    if found:
+        return int(found.group(1))
+    return max(1, len(text.splitlines())) if "end of document" in message else None
 
 
 class _Reader:

@@ -1,0 +1,208 @@
+"""``shadowlens formats new NAME``: a working starting point for a format of your own.
+
+:func:`new_format` writes four files that pass ``shadowlens formats check`` and
+their own pytest file as generated, so an author changes a working format
+step by step instead of debugging a blank one:
+
+* ``NAME.lark``: the grammar (one line of a pipe-delimited log);
+* ``NAME.toml``: the spec, every section commented, with ``[[examples]]``;
+* ``NAME-sample.log``: lines of the format;
+* ``test_NAME.py``: contract, examples, and fast path == Lark on the sample,
+  with :mod:`shadowlens.testing`.
+
+Examples
+--------
+>>> import tempfile
+>>> with tempfile.TemporaryDirectory() as folder:
+...     [p.name for p in new_format("acme", folder)]
+['acme.toml', 'acme.lark', 'acme-sample.log', 'test_acme.py']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shadowlens.errors import ConfigError
+from shadowlens.spec.model import NAME_RE
+
+GRAMMAR = """\
+// {name}: one event per line, fields separated by "|".
+//
+// The lowercase rules are the *parsed fields*: {name}.toml maps them to
+// canonical columns. The UPPERCASE terminals say what a field may hold.
+// Shared pieces (a syslog prefix, key=value lists) can be imported from
+// shadowlens' common grammar, e.g. `%import common (SYSLOG_PREFIX)`.
+// Keep the grammar LALR-friendly: the fast path is compiled from it.
+
+start: time "|" client "|" user "|" method "|" url "|" status "|" sent "|" received "|" verdict
+
+time: FIELD
+client: FIELD
+user: FIELD
+method: FIELD
+url: FIELD
+status: FIELD
+sent: FIELD
+received: FIELD
+verdict: FIELD
+
+FIELD: /[^|\\n]+/
+"""
+
+SPEC = """\
+# {name}: a log format defined as data (this file + {name}.lark), no Python.
+#
+# Fast path vs Lark on every sample line, and the [[examples]] below:
+#   shadowlens formats check {name}.toml {name}-sample.log
+# The field table as shadowlens reads it, with the first example parsed:
+#   shadowlens formats show {name}.toml
+# Use it:
+#   shadowlens parse logs/ --format-file {name}.toml -o out/
+#
+# Reference: docs/formats.md. A larger spec to learn from: `shadowlens formats show cef`.
+
+[format]
+name = "{name}"
+description = "{name} log, pipe-delimited (edit me)"
+grammar = "{name}.lark"
+# Values that mean "no value": the column becomes null.
+null = ["-"]
+
+# How a file is recognised: the share of sample lines matching `pattern`
+# (default: the fast path's regex of the whole line).
+# [detect]
+# pattern = '^\\d{{4}}-\\d\\d-\\d\\dT[^|]*\\|'
+
+# The field table: canonical column = {{ from = "parsed field", type = ... }}.
+# Types: string, int, float, ip, port, timestamp (with formats), host, url,
+# url_host, domain, action, severity, transport. A list of tables tries each
+# in turn (the first non-null value wins). A value that fails to type keeps
+# the record, nulls the column and keeps the raw text in extras.
+# Parsed fields no column reads are kept in `extras`.
+[fields]
+event_time  = {{ from = "time", type = "timestamp", formats = ["%Y-%m-%dT%H:%M:%S%z"] }}
+src_ip      = {{ from = "client", type = "ip" }}
+user_name   = {{ from = "user" }}
+http_method = {{ from = "method" }}
+url         = {{ from = "url", type = "url" }}
+dst_host    = {{ from = "url", type = "url_host" }}
+http_status = {{ from = "status", type = "int" }}
+bytes_up    = {{ from = "sent", type = "int" }}
+bytes_down  = {{ from = "received", type = "int" }}
+action      = {{ from = "verdict", type = "action" }}
+
+# Vendor overrides, keyed on parsed values:
+# [[quirks]]
+# name = "swapped-bytes"
+# when = {{ verdict = "PROXIED" }}
+# because = "why this vendor differs"
+# [quirks.fields]
+# bytes_up = {{ from = "received", type = "int" }}
+
+# Examples are checked by `formats check` and by test_{module}.py: the line
+# must give (at least) these values; `quarantined = "CODE"` expects a reject.
+[[examples]]
+line = "2025-11-26T10:15:02+0100|10.1.2.3|alice|POST|https://Files.Example.com/up?a=1|200|5120|300|ALLOWED"
+expect = {{ event_time = "2025-11-26T09:15:02+00:00", src_ip = "10.1.2.3", user_name = "alice", dst_host = "files.example.com", http_status = 200, bytes_up = 5120, bytes_down = 300, action = "allowed" }}
+
+[[examples]]
+line = "2025-11-26T10:16:40+0100|10.1.2.4|-|GET|http://198.51.100.7/|403|0|512|DENIED"
+expect = {{ src_ip = "10.1.2.4", dst_host = "198.51.100.7", http_status = 403, action = "blocked" }}
+
+[[examples]]
+line = "2025-11-26T10:17:00+0100|10.1.2.5|bob"
+quarantined = "unexpected_end"
+"""
+
+SAMPLE = """\
+2025-11-26T10:15:02+0100|10.1.2.3|alice|POST|https://Files.Example.com/up?a=1|200|5120|300|ALLOWED
+2025-11-26T10:15:09+0100|10.1.2.3|alice|GET|https://files.example.com/list|200|410|18233|ALLOWED
+2025-11-26T10:16:40+0100|10.1.2.4|-|GET|http://198.51.100.7/|403|0|512|DENIED
+2025-11-26T10:18:21+0100|10.1.2.9|carol|CONNECT|https://chat.example.org:443/|200|2048|1024|allowed
+"""
+
+TEST = '''\
+"""Tests of the {name} format (generated by `shadowlens formats new {name}`).
+
+Run them with `pytest {test_file}`; they use the shadowlens testing kit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from shadowlens import LogFormat
+from shadowlens.testing import (
+    assert_examples,
+    assert_fast_matches_reference,
+    check_format_contract,
+    format_class,
+)
+
+HERE = Path(__file__).resolve().parent
+SPEC = HERE / "{name}.toml"
+SAMPLE = [
+    line
+    for line in (HERE / "{name}-sample.log").read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+
+
+@pytest.fixture(scope="module")
+def fmt() -> type[LogFormat]:
+    return format_class(SPEC)
+
+
+def test_keeps_the_format_contract(fmt: type[LogFormat]) -> None:
+    check_format_contract(fmt, SAMPLE)
+
+
+def test_examples_give_what_they_expect(fmt: type[LogFormat]) -> None:
+    assert assert_examples(fmt) > 0
+
+
+def test_fast_path_matches_lark_on_every_sample_line(fmt: type[LogFormat]) -> None:
+    report = assert_fast_matches_reference(fmt, SAMPLE)
+    assert report.agreed == len(SAMPLE)
+
+
+def test_the_sample_is_detected(fmt: type[LogFormat]) -> None:
+    assert fmt.detect(SAMPLE) >= 0.5
+'''
+
+
+def scaffold_files(name: str) -> dict[str, str]:
+    """File name -> content of the scaffold for format ``name``."""
+    module = name.replace("-", "_")
+    test_file = f"test_{module}.py"
+    return {
+        f"{name}.toml": SPEC.format(name=name, module=module),
+        f"{name}.lark": GRAMMAR.format(name=name),
+        f"{name}-sample.log": SAMPLE,
+        test_file: TEST.format(name=name, test_file=test_file),
+    }
+
+
+def new_format(name: str, folder: str | Path = ".") -> list[Path]:
+    """Write the scaffold of format ``name`` into ``folder`` (created if missing).
+
+    Raises
+    ------
+    ConfigError
+        When ``name`` is not a valid format name, or any of the files exists
+        already (then nothing is written).
+    """
+    if not NAME_RE.fullmatch(name):
+        msg = f"format name {name!r} must be lowercase letters, digits and dashes, starting with a letter"
+        raise ConfigError(msg)
+    folder = Path(folder)
+    files = {folder / file: text for file, text in scaffold_files(name).items()}
+    existing = [str(path) for path in files if path.exists()]
+    if existing:
+        msg = f"refusing to overwrite {', '.join(existing)}; nothing written (choose another --dir)"
+        raise ConfigError(msg)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    return list(files)
