@@ -54,13 +54,13 @@ def test_formats_lists_squid_with_its_distribution(squid_entry: FormatEntry) -> 
 
 
 def test_formats_show_squid(squid_entry: FormatEntry, cli_main) -> None:  # type: ignore[no-untyped-def]
-    result = cli_main("formats", "show", "squid")
+    result = cli_main("formats", "show", "squid", "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     assert info["plugin"] == "squid"
     assert info["grammar"].endswith("shadowlens_squid/squid.lark")
     assert info["spec"].endswith("shadowlens_squid/squid.toml")
-    assert "url" in info["fields"]
+    assert "url" in info["record"]["fields"]
 
 
 @pytest.mark.parametrize("named", [True, False], ids=["--format squid", "detected"])

@@ -31,12 +31,14 @@ def test_show_cef_is_a_readable_field_table(cli_main) -> None:  # type: ignore[n
     table = text[text.index("field table") : text.index("\nquirks")]
     assert re.search(r"src_ip\s+<-\s+src\s+ip", table)
     assert re.search(
-        r"bytes_up\s+<-\s+out\s+int\s+device_vendor = Zscaler\s+zscaler-byte-direction", table
+        r"bytes_up\s+<-\s+out\s+int\s+device_vendor = Zscaler and cs6Label !~ "
+        r"/\^shadowlens-export\$/\s+zscaler-byte-direction",
+        table,
     )
     assert re.search(r"^\s+<-\s+in\s+int\s*$", table, re.M)  # the quirk's fallback row
     assert re.search(r"event_time\s+<-\s+rt\s+timestamp\s+formats %B %d %y", table)
     quirks = text[text.index("\nquirks") : text.index("\noptions")]
-    assert "zscaler-byte-direction: when device_vendor = Zscaler" in quirks
+    assert "zscaler-byte-direction: when device_vendor = Zscaler and cs6Label" in quirks
     assert "because Zscaler's NSS CEF feed template" in quirks
     example = text[text.index("example (1 of 1") :]
     assert re.search(r"dst_host\s+files\.example\.com", example)

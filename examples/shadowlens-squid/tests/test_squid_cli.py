@@ -49,7 +49,7 @@ def test_listed_with_its_distribution() -> None:
 
 
 def test_show_names_the_spec_and_its_grammar() -> None:
-    result = shadowlens("formats", "show", "squid")
+    result = shadowlens("formats", "show", "squid", "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     assert info["plugin"] == "squid"

@@ -151,6 +151,14 @@ class SpecFormat(GrammarFormat):
         """Parsed fields of the lines the compiled plan accepts."""
         return fast_fields(self.plan, lines)
 
+    def reference_fields(
+        self, lines: pl.DataFrame, state: Any
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The Lark reference over ``lines``, trimmed as the fast path trims them."""
+        if self.plan.trim:
+            lines = lines.with_columns(pl.col("line").str.strip_chars(self.plan.trim))
+        return super().reference_fields(lines, state)
+
     def tree_fields(self, tree: Tree[Any], line: str, state: Any) -> dict[str, Any]:
         """The same parsed fields from the Lark tree."""
         return tree_fields(self.plan, tree)
