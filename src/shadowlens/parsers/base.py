@@ -73,6 +73,10 @@ class GrammarFormat(LogFormat):
         """The (cached) Lark LALR reference parser of this format's grammar."""
         return load_lark(cls.grammar_package, cls.grammar_file, cls.start)
 
+    def parser(self) -> Lark:
+        """The Lark parser the reference path parses with (default: :meth:`lark`)."""
+        return self.lark()
+
     # -- the three steps -------------------------------------------------------------
     @abc.abstractmethod
     def fast_fields(self, lines: pl.DataFrame, state: Any) -> pl.DataFrame:
@@ -104,10 +108,12 @@ class GrammarFormat(LogFormat):
         Errors have ``_row``, ``error_code`` and ``error_message``. This is the
         per-line path: it only sees lines the fast path rejected.
         """
-        parser = self.lark()
-        start = self.start
         rows: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
+        if lines.height == 0:  # nothing for Lark: do not even build the parser
+            return self._reference_frames(rows, errors)
+        parser = self.parser()
+        start = self.start
         for row, line in zip(lines["_row"].to_list(), lines["line"].to_list(), strict=True):
             try:
                 tree = parser.parse(line, start=start)
@@ -118,6 +124,11 @@ class GrammarFormat(LogFormat):
                 continue
             fields["_row"] = row
             rows.append(fields)
+        return self._reference_frames(rows, errors)
+
+    def _reference_frames(
+        self, rows: list[dict[str, Any]], errors: list[dict[str, Any]]
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
         schema = {"_row": pl.UInt32(), **self.fields_schema}
         fields_df = (
             pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)

@@ -47,16 +47,26 @@ class Typed:
 
 
 def prepare(raw: pl.Series, cand: Candidate) -> pl.Series:
-    """``extract``, then word ``map`` and ``patterns``: the text the type reads."""
+    """``extract``, ``replace``, then word ``map`` and ``patterns``: the text the type reads."""
+    if not _has_text_steps(cand):
+        return raw
+    return per_distinct(raw, lambda e: _text_steps(e, cand))
+
+
+def _has_text_steps(cand: Candidate) -> bool:
     alt = cand.alt
-    text = raw
+    return bool(alt.extract or alt.replace or alt.map or alt.patterns)
+
+
+def _text_steps(expr: pl.Expr, cand: Candidate) -> pl.Expr:
+    alt = cand.alt
     if alt.extract:
-        text = text.str.extract(alt.extract, 1 if _groups(alt.extract) else 0)
+        expr = expr.str.extract(alt.extract, 1 if _groups(alt.extract) else 0)
     for old, new in alt.replace.items():
-        text = text.str.replace_all(old, new, literal=True)
+        expr = expr.str.replace_all(old, new, literal=True)
     if alt.map or alt.patterns:
-        text = per_distinct(text, lambda e: _words(e, cand))
-    return text
+        expr = _words(expr, cand)
+    return expr
 
 
 def _groups(pattern: str) -> int:
@@ -92,30 +102,77 @@ def coerce(
     kind = alt.type
     if kind == "timestamp":
         return _timestamps(prepare(raw, cand), cand, options, formats)
-    text = prepare(raw, cand)
-    if kind in ("string", "url"):
-        value = text
-    elif kind in ("int", "float"):
-        value = _number(text, kind, alt.scale, dtype)
-    elif kind == "port":
-        value = text.str.strip_chars().cast(pl.UInt16(), strict=False)
-    elif kind == "domain":
-        value = _domains(text)
+    if kind == "domain":
+        value = _domains(prepare(raw, cand))
+    elif kind == "url_host" and not _has_text_steps(cand) and alt.case is None:
+        # A URL's host ends before its third '/': far fewer distinct texts than URLs.
+        prefix = raw.str.extract(r"^[^/]*/?/?[^/]*", 0)
+        value = per_distinct(prefix, lambda e: _typed_text(e, cand))
+    elif kind in _KINDS or alt.accept is not None or alt.case is not None:
+        # Every text step, the type and accept/case in one pass over the distinct values.
+        value = per_distinct(raw, lambda e: _typed_text(e, cand), _OUT.get(kind, pl.String()))
     else:
-        value = per_distinct(text, _KINDS[kind], _OUT.get(kind, pl.String()))
-    if alt.accept is not None:
-        is_ip = per_distinct(value, nz.valid_ip).is_not_null()
-        keep = is_ip if alt.accept == "ip" else ~is_ip
-        value = value.to_frame("v").select(pl.when(keep).then(pl.col("v"))).to_series()
-        if alt.accept == "ip":
-            value = per_distinct(value, nz.valid_ip)
-    if alt.case == "upper":
-        value = value.str.to_uppercase()
-    elif alt.case == "lower":
-        value = value.str.to_lowercase()
+        value = prepare(raw, cand)
+    if kind in ("int", "float"):
+        value = _number(value, kind, alt.scale, dtype)
+    elif kind == "port":
+        value = value.str.strip_chars().cast(pl.UInt16(), strict=False)
     if value.dtype != dtype:
         value = value.cast(dtype, strict=False)
     return Typed(value)
+
+
+def _typed_text(expr: pl.Expr, cand: Candidate) -> pl.Expr:
+    """Text steps, then the text type (ip, host, ...), ``accept`` and ``case``, as one expression."""
+    alt = cand.alt
+    if _has_text_steps(cand):
+        expr = _text_steps(expr, cand)
+    kind = alt.type
+    if kind in _KINDS:
+        expr = _KINDS[kind](expr)
+    if alt.accept is not None:
+        ip = nz.valid_ip(expr)
+        expr = ip if alt.accept == "ip" else pl.when(ip.is_null()).then(expr)
+    if alt.case == "upper":
+        expr = expr.str.to_uppercase()
+    elif alt.case == "lower":
+        expr = expr.str.to_lowercase()
+    return expr
+
+
+def is_cheap(cand: Candidate) -> bool:
+    """Whether the candidate types with a plain expression (no per-distinct work, no clock).
+
+    Strings, URLs, numbers and ports without text steps, ``accept`` or ``case``
+    type in one expression per row; everything else is computed once per
+    distinct value (:func:`coerce`).
+    """
+    alt = cand.alt
+    if alt.derive or alt.between or alt.formats_from or _has_text_steps(cand):
+        return False
+    if alt.accept is not None or alt.case is not None:
+        return False
+    return alt.type in ("string", "url", "int", "float", "port")
+
+
+def cheap_expr(expr: pl.Expr, cand: Candidate, dtype: pl.DataType) -> pl.Expr:
+    """The typed value of a text expression for a candidate that :func:`is_cheap`."""
+    kind = cand.alt.type
+    if kind in ("int", "float"):
+        text = expr.str.strip_chars()
+        if kind == "int" and cand.alt.scale is None:
+            return text.cast(dtype, strict=False)
+        number = text.cast(pl.Float64, strict=False)
+        if cand.alt.scale is not None:
+            number = number * cand.alt.scale
+        if not dtype.is_integer():
+            return number.cast(dtype, strict=False)
+        low, high = _bounds(dtype)
+        rounded = number.round(0)
+        return pl.when(rounded.is_between(low, high)).then(rounded).cast(dtype)
+    if kind == "port":
+        return expr.str.strip_chars().cast(pl.UInt16(), strict=False)
+    return expr if dtype == pl.String() else expr.cast(dtype, strict=False)
 
 
 def _number(text: pl.Series, kind: str, scale: float | None, dtype: pl.DataType) -> pl.Series:
@@ -184,18 +241,24 @@ def per_distinct(
     """
     if values.len() == 0 or values.null_count() == values.len():
         return pl.Series(values.name, [None] * values.len(), dtype=dtype or pl.String())
-    if mostly_distinct(values):
+    if mostly_distinct(values, share=0.9):
         return values.to_frame("v").select(fn(pl.col("v"))).to_series()
     distinct = values.unique().drop_nulls()
+    if distinct.len() > values.len() // 2:  # mapping back would cost more than it saves
+        return values.to_frame("v").select(fn(pl.col("v"))).to_series()
     mapped = distinct.to_frame("v").select(fn(pl.col("v"))).to_series()
     out_type = dtype or mapped.dtype
     return values.replace_strict(distinct, mapped, default=None, return_dtype=out_type)
 
 
-def mostly_distinct(values: pl.Series, sample: int = 512) -> bool:
-    """Whether most values of an evenly spread sample differ (timestamps with seconds)."""
+def mostly_distinct(values: pl.Series, sample: int = 512, share: float = 0.5) -> bool:
+    """Whether more than ``share`` of an evenly spread sample differ (timestamps with seconds).
+
+    A sample overstates how distinct skewed values are (a few hosts make most of the
+    traffic), so callers that can afford it check the whole column as well.
+    """
     picked = values.gather_every(max(1, values.len() // sample)).drop_nulls()
-    return picked.len() > 0 and picked.n_unique() > picked.len() // 2
+    return picked.len() > 0 and picked.n_unique() > picked.len() * share
 
 
 # -- timestamps ------------------------------------------------------------------------
@@ -313,6 +376,9 @@ def time_between(
     start: pl.Series, end: pl.Series, cand: Candidate, options: ParseOptions, dtype: pl.DataType
 ) -> pl.Series:
     """Milliseconds from ``start`` to ``end`` (both typed with the candidate's layouts)."""
+    both = start.is_not_null() & end.is_not_null()
+    if not both.any():
+        return pl.repeat(None, start.len(), dtype=dtype, eager=True)
     t0 = _timestamps(start, cand, options, None).value
     t1 = _timestamps(end, cand, options, None).value
     low, high = _bounds(dtype)

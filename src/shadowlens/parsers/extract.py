@@ -33,6 +33,8 @@ from shadowlens.spec.plan import ColumnsPlan, Plan
 
 _STRINGS = pl.List(pl.String())
 _EMPTY_LIST = pl.lit([], _STRINGS)
+#: The head regex of a format whose whole line is one region (delimited values).
+EMPTY_HEAD = "^(?P<_head>)"
 
 
 def fields_schema(plan: Plan) -> dict[str, pl.DataType]:
@@ -75,11 +77,14 @@ def fast_fields(plan: Plan, lines: pl.DataFrame) -> pl.DataFrame:
     for variant in head.variants:
         if rest.height == 0:
             break
-        matched = (
-            rest.with_columns(pl.col("_text").str.extract_groups(variant.regex).alias("_m"))
-            .unnest("_m")
-            .filter(pl.col("_head").is_not_null())
-        )
+        if variant.regex == EMPTY_HEAD:  # the whole line is the region: nothing to match
+            matched = rest.with_columns(pl.lit("").alias("_head"))
+        else:
+            matched = (
+                rest.with_columns(pl.col("_text").str.extract_groups(variant.regex).alias("_m"))
+                .unnest("_m")
+                .filter(pl.col("_head").is_not_null())
+            )
         if matched.height == 0:
             continue
         matched = matched.with_columns(
@@ -154,7 +159,12 @@ def _cut_at_marker(plan: Plan, lines: pl.DataFrame) -> pl.DataFrame:
 
 def _split_values(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
     """``values`` of the tail: plain split where safe, else the value terminal's regex."""
-    tail = pl.col("_text").str.slice(pl.col("_head").str.len_chars())
+    empty_head = bool((frame.get_column("_head") == "").all())
+    tail = (
+        pl.col("_text")
+        if empty_head
+        else pl.col("_text").str.slice(pl.col("_head").str.len_chars())
+    )
     frame = frame.with_columns(tail.str.strip_chars(" \t").alias("_b"))
     b = pl.col("_b")
     quote = columns.quote or "\x00"

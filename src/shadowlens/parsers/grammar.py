@@ -20,6 +20,7 @@ import ast
 import functools
 import re
 from collections.abc import Collection, Sequence
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +66,14 @@ def load_lark(package: str, filename: str, start: str = "start") -> Lark:
 
 
 @functools.cache
-def load_grammar_file(path: Path, starts: tuple[str, ...] = ("start",)) -> Lark:
+def load_grammar_file(
+    path: Path, starts: tuple[str, ...] = ("start",), *, cached: bool = False
+) -> Lark:
     """Build (once) the LALR parser of the grammar file ``path`` with ``starts`` as start rules.
+
+    ``cached`` loads the LALR tables from the user's cache when they are there: the
+    parser parses, but it no longer carries the grammar's rules, which the
+    compiler needs (so it loads without).
 
     ``%import common (...)`` reads shadowlens' shared ``common.lark``; relative
     imports (``%import .x``) read files beside ``path``. Every token is kept in the
@@ -87,16 +94,42 @@ def load_grammar_file(path: Path, starts: tuple[str, ...] = ("start",)) -> Lark:
             propagate_positions=False,
             maybe_placeholders=False,
             keep_all_tokens=True,
+            cache=_cache_file(path, starts) if cached else False,
         )
     except (LarkError, OSError) as exc:
         msg = f"cannot load grammar {path}: {str(exc).strip()}"
         raise GrammarError(msg) from exc
 
 
+def _cache_file(path: Path, starts: tuple[str, ...]) -> str | bool:
+    """Where Lark keeps its LALR tables for this grammar (building them costs ~50 ms each).
+
+    The name hashes everything the tables depend on: the grammar, the shared
+    ``common.lark`` it may import, the start rules and the Lark version, so an edit
+    never reuses stale tables. The folder is the user's private cache
+    (:func:`shadowlens.cache.cache_dir`); without one there is no cache.
+    """
+    import hashlib
+
+    import lark
+
+    from shadowlens.cache import cache_dir
+
+    folder = cache_dir("lark")
+    if folder is None:
+        return False
+    try:
+        digest = hashlib.sha256(path.read_bytes())
+        common = Path(str(files("shadowlens") / "grammars" / "common.lark"))
+        digest.update(common.read_bytes())
+    except OSError:
+        return False
+    digest.update(repr((starts, lark.__version__)).encode())
+    return str(folder / f"{digest.hexdigest()[:32]}.lark")
+
+
 def common_grammar() -> Lark:
     """shadowlens' ``common.lark`` with ``syslog`` as start rule (lowered for prefixes)."""
-    from importlib.resources import files
-
     return load_grammar_file(
         Path(str(files("shadowlens") / "grammars" / "common.lark")), ("syslog",)
     )

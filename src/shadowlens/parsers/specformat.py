@@ -23,14 +23,17 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import polars as pl
 from lark import Lark, Tree
 from lark.exceptions import LarkError
 
+from shadowlens import cache
 from shadowlens.contract import QUARANTINE_ROWS_SCHEMA, ParseOptions, ParseResult
 from shadowlens.errors import ConfigError, ErrorCode
 from shadowlens.parsers.base import GrammarFormat, describe_lark_error, quarantine_rows
@@ -46,7 +49,8 @@ from shadowlens.parsers.directives import (
 )
 from shadowlens.parsers.extract import fast_fields, fields_schema, tree_fields
 from shadowlens.parsers.grammar import load_grammar_file
-from shadowlens.parsers.mapping import map_records, named_columns, raw_fields
+from shadowlens.parsers.mapping import named_columns, raw_fields
+from shadowlens.parsers.table import map_records
 from shadowlens.spec.compiler import compile_spec
 from shadowlens.spec.model import FormatSpec
 from shadowlens.spec.plan import Plan
@@ -56,11 +60,49 @@ _CLASSES: dict[tuple[str, str], type[SpecFormat]] = {}
 
 
 def plan_for(spec: FormatSpec, options: Mapping[str, str]) -> Plan:
-    """The compiled plan of ``spec`` for these format options (compiled once per process)."""
+    """The compiled plan of ``spec`` for these format options.
+
+    Compiled once per process, and kept in the user's private cache
+    (:mod:`shadowlens.cache`) under a name that hashes the spec, its grammar, the
+    shared grammar, the options and the compiler's own code.
+    """
     key = (str(spec.path), spec.text, tuple(sorted(options.items())))
     if key not in _PLANS:
-        _PLANS[key] = compile_spec(spec, options)
+        name = _cache_name(spec, key[2])
+        cached = cache.load("plans", name) if name else None
+        if isinstance(cached, Plan):
+            _PLANS[key] = cached
+        else:
+            _PLANS[key] = compile_spec(spec, options)
+            if name:
+                cache.store("plans", name, _PLANS[key])
     return _PLANS[key]
+
+
+def _cache_name(spec: FormatSpec, options: tuple[tuple[str, str], ...]) -> str | None:
+    try:
+        grammar = spec.grammar_path.read_bytes()
+    except OSError:
+        return None  # the compiler names the missing file
+    return (
+        cache.key(_code_fingerprint(), str(spec.path), spec.text, grammar, repr(options)) + ".plan"
+    )
+
+
+@functools.cache
+def _code_fingerprint() -> str:
+    """A hash of what a plan depends on besides its spec: versions and the compiler's source."""
+    import lark
+
+    from shadowlens import __version__
+    from shadowlens import spec as spec_package
+
+    parts: list[bytes | str] = [__version__, lark.__version__, pl.__version__]
+    folders = [Path(spec_package.__file__).parent, Path(__file__).parent]
+    for folder in folders:
+        parts += [p.read_bytes() for p in sorted(folder.glob("*.py"))]
+    parts.append((Path(__file__).parents[1] / "grammars" / "common.lark").read_bytes())
+    return cache.key(*parts)
 
 
 class SpecFormat(GrammarFormat):
@@ -103,7 +145,7 @@ class SpecFormat(GrammarFormat):
         text = value.strip()
         key = f"#{plan.layout_name}:"
         line = text if text.lower().startswith(key.lower()) else f"{key} {text}"
-        parser = self.lark()
+        parser = self.parser()
         try:
             parsed = directive_of(parser.parse(line, start=plan.rule), plan.layout_name)
         except LarkError as exc:
@@ -122,13 +164,21 @@ class SpecFormat(GrammarFormat):
         return plan_for(cls.spec, {})
 
     @classmethod
-    def lark(cls) -> Lark:
-        """The Lark LALR reference parser of the grammar (start rules the plan needs)."""
+    def _starts(cls) -> tuple[str, ...]:
         starts = [cls.spec.start]
         columns = cls.spec.record.columns
         if columns is not None and columns.directive:
             starts.append(columns.directive_rule or "directive")
-        return load_grammar_file(cls.spec.grammar_path.resolve(), tuple(starts))
+        return tuple(starts)
+
+    @classmethod
+    def lark(cls) -> Lark:
+        """The Lark LALR parser of the grammar, with its rules (for tools and tests)."""
+        return load_grammar_file(cls.spec.grammar_path.resolve(), cls._starts())
+
+    def parser(self) -> Lark:
+        """The reference parser, its LALR tables from the user's cache when they are there."""
+        return load_grammar_file(self.spec.grammar_path.resolve(), self._starts(), cached=True)
 
     @classmethod
     def detect(cls, sample: Sequence[str]) -> float:
@@ -208,7 +258,17 @@ class SpecFormat(GrammarFormat):
         else:
             parsed = fast_directives(directive_lines, plan)
         rest = directive_lines.join(parsed.select("_row"), on="_row", how="anti")
-        slow, dir_errors = reference_directives(rest, self.lark(), plan)
+        if rest.height:
+            slow, dir_errors = reference_directives(rest, self.parser(), plan)
+        else:  # every directive took the fast path: no Lark parser is needed
+            slow = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
+            dir_errors = pl.DataFrame(
+                schema={
+                    "_row": pl.UInt32(),
+                    "error_code": pl.String(),
+                    "error_message": pl.String(),
+                }
+            )
         directives = pl.concat([parsed, slow]).sort("_row")
         fallback, year_assumed = rest.height, 0
         groups = assign_layouts(
