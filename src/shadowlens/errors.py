@@ -132,9 +132,11 @@ class ErrorCode(enum.StrEnum):
     BAD_DELIMITER = "bad_delimiter"
     """A LEEF 2.0 delimiter field cannot be decoded."""
     NO_TIMESTAMP = "no_timestamp"
-    """The line parsed but carries no usable event time."""
+    """Kept for stability, emitted by no built-in format: a well-formed event without a
+    usable time is a record with ``event_time`` null (counted as ``untimed``)."""
     BAD_TIMESTAMP = "bad_timestamp"
-    """The event time is present but cannot be read."""
+    """Kept for stability, emitted by no built-in format: an event time that cannot be
+    read leaves ``event_time`` null and the raw value in ``extras``."""
     LINE_TOO_LONG = "line_too_long"
     """The line exceeds the configured maximum length."""
     INVALID_UTF8 = "invalid_utf8"

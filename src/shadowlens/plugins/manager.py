@@ -135,7 +135,7 @@ def get_plugins(
         to true unless ``SHADOWLENS_NO_ENTRYPOINTS`` is set.
     disabled
         Plugin names to block (a built-in module name such as
-        ``shadowlens.parsers.w3c`` or an entry-point name).
+        ``shadowlens.formats.w3c`` or an entry-point name).
     extra
         Plugin objects registered last (tests and embedding applications).
     spec_paths
