@@ -17,6 +17,7 @@ from shadowlens.errors import (
     ParseError,
     PluginError,
     ShadowlensError,
+    SpecError,
 )
 from shadowlens.parsers.base import GrammarFormat, LogFormat, ParseOptions, ParseResult
 from shadowlens.plugins.hookspecs import hookimpl
@@ -37,6 +38,7 @@ __all__ = [
     "ParseResult",
     "PluginError",
     "ShadowlensError",
+    "SpecError",
     "__version__",
     "hookimpl",
     "register_specs",

@@ -66,9 +66,9 @@ def decode(field: str | None, plan: PairsPlan) -> str | None:
 
 
 def split_one(
-    region: str | None, delimiter: str, pair: re.Pattern[str]
+    region: str | None, delimiter: str, pair: re.Pattern[str], separator: str = "="
 ) -> tuple[list[str], str | None]:
-    """Reference split of one region: (``key=value`` pairs, text before the first pair)."""
+    """Reference split of one region: (``key<separator>value`` pairs, text before the first)."""
     if region is None:
         return [], None
     groups: list[list[Any]] = []
@@ -85,7 +85,7 @@ def split_one(
     if groups and groups[0][0] is None:
         text = groups.pop(0)[1]
         junk = text.rstrip(strip) if text.strip(strip) else None
-    return [f"{key}={value.rstrip(strip)}" for key, value in groups], junk
+    return [f"{key}{separator}{value.rstrip(strip)}" for key, value in groups], junk
 
 
 def split_fast(frame: pl.DataFrame, plan: PairsPlan, region: str = "_tail") -> pl.DataFrame:

@@ -251,7 +251,9 @@ def tree_fields(plan: Plan, tree: Tree[Any]) -> dict[str, Any]:
             delimiter = decode(declared, block)
             if delimiter is not None:
                 pair = re.compile(block.pair_regex or "")
-                found["pairs"], found["junk"] = split_one(_text(sub), delimiter, pair)
+                found["pairs"], found["junk"] = split_one(
+                    _text(sub), delimiter, pair, block.separator
+                )
     if plan.columns is not None:
         tokens = _tokens(region[1]) if region is not None else []
         found["values"] = [

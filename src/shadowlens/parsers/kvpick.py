@@ -97,9 +97,12 @@ class _Spec:
 
     def undo(self, values: pl.Series) -> pl.Series:
         """Cut trailing ``strip`` characters and replace escapes (skipped without a backslash)."""
-        values = values.str.strip_chars_end(self.strip)
+        if self.strip:
+            values = values.str.strip_chars_end(self.strip)
         if not self.unescape:
             return values
+        if not all(k.startswith("\\") for k in self.unescape):  # no cheap test for the rows
+            return values.str.replace_many(list(self.unescape), list(self.unescape.values()))
         escaped = values.str.contains("\\", literal=True).fill_null(False)
         if not escaped.any():
             return values

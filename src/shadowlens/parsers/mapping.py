@@ -76,7 +76,9 @@ def _normalized_pairs(plan: Plan, frame: pl.DataFrame) -> pl.Expr:
     for index, block in enumerate(plan.pairs):
         if (not block.strip and not block.escapes) or index not in blocks:
             continue
-        item = pl.element().str.strip_chars_end(block.strip or None)
+        item = pl.element()
+        if block.strip:
+            item = item.str.strip_chars_end(block.strip)
         if block.escapes:
             item = item.str.replace_many(list(block.escapes), list(block.escapes.values()))
         lists = pl.when(pl.col("_block") == index).then(lists.list.eval(item)).otherwise(lists)
@@ -150,7 +152,8 @@ def split_prefix(
 
 
 def _unescape(values: pl.Series, table: Mapping[str, str]) -> pl.Series:
-    if not values.str.contains("\\", literal=True).any():
+    # Skipping the pass is only safe when every escape starts with a backslash.
+    if all(k.startswith("\\") for k in table) and not values.str.contains("\\", literal=True).any():
         return values
     return values.str.replace_many(list(table), list(table.values()))
 
@@ -203,9 +206,13 @@ def named_columns(
     strict = plan.columns.extra == "quarantine"
     bad = (pl.col("_n") != width) if strict else (pl.col("_n") < width)
     message = pl.format(
-        "the entry has {} values but the #{} directive lists {}",
+        "the entry has {} values but {} {}",
         pl.col("_n"),
-        pl.lit(plan.columns.directive.layout_name if plan.columns.directive else "layout"),
+        pl.lit(
+            f"the #{plan.columns.directive.layout_name} directive lists"
+            if plan.columns.directive
+            else "the layout names"
+        ),
         pl.lit(width),
     )
     return frame.with_columns(

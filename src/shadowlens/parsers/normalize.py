@@ -284,7 +284,9 @@ def parse_timestamp(
                 abbr_minutes
                 + pl.coalesce(_offset_minutes(zone.struct.field("aoff")), pl.lit(0, pl.Int32))
             ),
-            _offset_minutes(zone.struct.field("off")),
+            # A numeric offset follows a time (`10:00+01:00`, `T1000+0100`); without
+            # one, `-26` ends a date (`2025-11-26`), not a zone.
+            pl.when(text.str.contains(r"[:T]")).then(_offset_minutes(zone.struct.field("off"))),
         ).alias(p + "offset")
     )
     # Cut the zone only when it was understood; an unknown word stays and fails to parse.

@@ -89,7 +89,10 @@ class _Table:
 
     # -- raw fields -----------------------------------------------------------------
     def resolve(self, name: str) -> str:
-        return self.aliases.get(name, name)
+        if not self.aliases:
+            return name
+        # Layout names match case-insensitively: the aliases are keyed in lower case.
+        return self.aliases.get(name) or self.aliases.get(name.lower(), name)
 
     def clean_expr(self, name: str) -> pl.Expr:
         """Field ``name`` with null tokens and empty text as null (null when absent)."""

@@ -36,6 +36,7 @@ from lark.grammar import NonTerminal, Terminal
 from shadowlens.errors import GrammarError, SpecError
 from shadowlens.parsers import normalize as nz
 from shadowlens.parsers.grammar import (
+    check_rust_regex,
     common_grammar,
     group_fields,
     load_grammar_file,
@@ -98,6 +99,7 @@ def compile_spec(spec: FormatSpec, options: Mapping[str, str] | None = None) -> 
     columns = _columns(spec, lark, rules, opts)
     picked = _picked(spec, fields, prefix, bool(pairs) or columns is not None, columns)
     table = _table(spec, opts)
+    _check_spec_regexes(spec)
     hinted = spec.detect.any or spec.detect.hint
     detect = DetectPlan(
         pattern=spec.detect.pattern or (None if hinted else head.regex),
@@ -547,9 +549,7 @@ def _candidates(rule: FieldRule, options: Mapping[str, str], spec: FormatSpec) -
         layouts, yearless, epoch = _layouts(alt)
         sources: list[tuple[str | None, tuple[str, ...]]]
         if alt.derive:
-            if spec.module is None:
-                msg = f"fields.{rule.column}: derive = {alt.derive!r} needs [format] module"
-                raise SpecError(msg, path=str(spec.path), line=alt.line or None)
+            _check_derive(spec, rule, alt)
             sources = [(None, alt.sources)]
         elif alt.sources:
             sources = [(s, (s,)) for s in alt.sources]
@@ -573,6 +573,61 @@ def _candidates(rule: FieldRule, options: Mapping[str, str], spec: FormatSpec) -
                 )
             )
     return found
+
+
+def _check_derive(spec: FormatSpec, rule: FieldRule, alt: Alternative) -> None:
+    """A ``derive`` function must exist in the format's module (checked at load, not on data)."""
+    import importlib
+
+    where = f"fields.{rule.column}: derive = {alt.derive!r}"
+    if spec.module is None:
+        msg = f"{where} needs [format] module"
+        raise SpecError(msg, path=str(spec.path), line=alt.line or None)
+    try:
+        function = getattr(importlib.import_module(spec.module), alt.derive or "")
+    except (ImportError, AttributeError) as exc:
+        msg = f"{where}: no such function in module {spec.module!r} ({exc})"
+        raise SpecError(msg, path=str(spec.path), line=alt.line or None) from exc
+    if not callable(function):
+        msg = f"{where}: {spec.module}.{alt.derive} is not a function"
+        raise SpecError(msg, path=str(spec.path), line=alt.line or None)
+
+
+def _check_spec_regexes(spec: FormatSpec) -> None:
+    """Every regex of the table and of ``[detect]`` must run on polars' engine (Rust ``regex``)."""
+    found: list[tuple[str, str, int | None]] = []
+    for key in ("pattern", "any", "hint"):
+        pattern = getattr(spec.detect, key)
+        if pattern:
+            found.append((pattern, f"detect.{key}", None))
+    rules = [*spec.fields, *(r for q in spec.quirks for r in q.fields)]
+    conditions = [c for q in spec.quirks for c in q.when]
+    for rule in rules:
+        for alt in rule.alternatives:
+            where = f"fields.{rule.column}"
+            if alt.extract:
+                found.append((alt.extract, f"{where}.extract", alt.line))
+            found += [(p, f"{where}.patterns", alt.line) for p, _v in alt.patterns]
+            conditions += list(alt.when)
+    for cond in conditions:
+        for pattern in (cond.regex, cond.not_regex):
+            if pattern:
+                found.append((pattern, f"when {cond.field}", None))
+    for pattern, where, line in found:
+        try:
+            check_rust_regex(pattern, where)
+        except GrammarError as exc:
+            msg = f"{where}: the regex {pattern!r} cannot run on the fast path (no look-around or back-references)"
+            raise SpecError(
+                msg, path=str(spec.path), line=line or _line_of_text(spec, pattern)
+            ) from exc
+
+
+def _line_of_text(spec: FormatSpec, text: str) -> int | None:
+    for number, line in enumerate(spec.text.splitlines(), start=1):
+        if text in line:
+            return number
+    return None
 
 
 def _layouts(alt: Alternative) -> tuple[tuple[str, ...], tuple[str, ...], bool]:

@@ -239,7 +239,6 @@ class FormatSpec:
     path: Path
     start: str = "start"
     null: tuple[str, ...] = ()
-    vendor: str | None = None
     record: RecordSpec = field(default_factory=RecordSpec)
     fields: tuple[FieldRule, ...] = ()
     quirks: tuple[Quirk, ...] = ()
@@ -395,7 +394,7 @@ class _Reader:
             raise self.fail(msg)
         self.known(
             fmt,
-            {"name", "description", "grammar", "start", "null", "vendor", "module"},
+            {"name", "description", "grammar", "start", "null", "module"},
             "format",
         )
         name = self.string(fmt, "name", "format", required=True) or ""
@@ -415,7 +414,6 @@ class _Reader:
             path=self.path,
             start=self.string(fmt, "start", "format") or "start",
             null=self.strings(fmt, "null", "format"),
-            vendor=self.string(fmt, "vendor", "format"),
             module=self.string(fmt, "module", "format"),
             record=self.record(self.table(data, "record", "record"), option_names),
             fields=fields,
@@ -598,7 +596,9 @@ class _Reader:
             join=self.strings(data, "join", where),
             sep=self.string(data, "sep", where) or " ",
             between=between,
-            value=None if value is None else str(value),
+            value=None
+            if value is None
+            else (str(value).lower() if isinstance(value, bool) else str(value)),
             type=type_name,  # type: ignore[arg-type]
             formats=self.strings(data, "formats", where),
             formats_from=self.string(data, "formats_from", where),

@@ -31,7 +31,7 @@ GRAMMAR = """\
 // The lowercase rules are the *parsed fields*: {name}.toml maps them to
 // canonical columns. The UPPERCASE terminals say what a field may hold.
 // Shared pieces (a syslog prefix, key=value lists) can be imported from
-// shadowlens' common grammar, e.g. `%import common (SYSLOG_PREFIX)`.
+// shadowlens' common grammar, e.g. `%import common (KV_PAIR, _SP)`.
 // Keep the grammar LALR-friendly: the fast path is compiled from it.
 
 start: time "|" client "|" user "|" method "|" url "|" status "|" sent "|" received "|" verdict
