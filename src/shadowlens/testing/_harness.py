@@ -22,7 +22,7 @@ from shadowlens.testing._kit import (
     parse_lines,
     raise_problems,
 )
-from shadowlens.testing._strategies import line_grammar
+from shadowlens.testing._strategies import line_grammar, require_hypothesis
 
 if TYPE_CHECKING:
     from hypothesis import settings as Settings
@@ -114,6 +114,7 @@ def check_spec(
         Listing every problem: contract, examples, fast path against Lark (with
         the falsifying lines hypothesis found).
     """
+    require_hypothesis()
     fmt_cls = _spec_class(fmt_or_path)
     spec = fmt_cls.spec
     fmt = fmt_cls(options or ParseOptions())

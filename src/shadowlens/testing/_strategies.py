@@ -122,6 +122,7 @@ def line_grammar(
     explicit: Mapping[str, SearchStrategy[str]] | None = None,
 ) -> LineGrammar:
     """The :class:`LineGrammar` of a grammar format (built once per class without ``explicit``)."""
+    require_hypothesis()
     cls = fmt if isinstance(fmt, type) else type(fmt)
     if not issubclass(cls, GrammarFormat):
         msg = f"{cls.__name__} is not a GrammarFormat: it has no grammar to generate lines from"
@@ -129,6 +130,17 @@ def line_grammar(
     if not explicit:
         return _cached_line_grammar(cls)
     return _Builder(cls, dict(explicit)).build()
+
+
+def require_hypothesis() -> None:
+    """Raise ImportError saying how to install hypothesis, when it is missing."""
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError as exc:
+        msg = (
+            "the line strategies and check_spec need hypothesis: pip install 'shadowlens[testing]'"
+        )
+        raise ImportError(msg) from exc
 
 
 @functools.cache
@@ -226,7 +238,9 @@ class _Builder:
         whole = self._from_lark(self.start)
         parts = st.one_of([self._sequence(alt, 1) for alt in self.good[self.start]])
         lines = parts if whole is None else st.one_of(whole, parts)
-        return LineGrammar(name, lines, _mutations(lines, pieces), pieces, tuple(self.skipped))
+        marks = [p for p in pieces if p.strip() and p not in _GENERIC_PIECES]
+        mutated = _mutations(lines, pieces, marks)
+        return LineGrammar(name, lines, mutated, pieces, tuple(self.skipped))
 
     def _from_lark(self, rule: str) -> SearchStrategy[str] | None:
         """``from_lark`` for ``rule``, or None (noted once) when it would fail."""
@@ -327,7 +341,12 @@ def _plan_pieces(cls: FormatType) -> list[str]:
     return found
 
 
-def _mutations(lines: SearchStrategy[str], pieces: Sequence[str]) -> SearchStrategy[str]:
+def _mutations(
+    lines: SearchStrategy[str], pieces: Sequence[str], marks: Sequence[str]
+) -> SearchStrategy[str]:
+    """Mutate at a random position, or (half the time) right before or after one of
+    the ``marks`` (separators, markers, escapes): the edges of fields, where the two
+    paths most likely differ."""
     from hypothesis import strategies as st
 
     piece = st.sampled_from(list(pieces)) | st.text(_alphabet(), min_size=1, max_size=3)
@@ -337,7 +356,12 @@ def _mutations(lines: SearchStrategy[str], pieces: Sequence[str]) -> SearchStrat
         line: str = draw(lines)
         for _ in range(draw(st.integers(1, 3))):
             kind = draw(st.sampled_from(("insert", "replace", "spaces", "truncate")))
-            at = draw(st.integers(0, len(line)))
+            edges = _edges(line, marks)
+            near_edge: bool = draw(st.booleans())
+            if edges and near_edge:
+                at = draw(st.sampled_from(edges))
+            else:
+                at = draw(st.integers(0, len(line)))
             if kind == "truncate":
                 line = line[:at]
             elif kind == "spaces":
@@ -349,6 +373,23 @@ def _mutations(lines: SearchStrategy[str], pieces: Sequence[str]) -> SearchStrat
 
     strategy: SearchStrategy[str] = mutated()
     return strategy
+
+
+def _edges(line: str, marks: Sequence[str]) -> list[int]:
+    """Positions right before and after each occurrence of a mark in ``line``, sorted.
+
+    Examples
+    --------
+    >>> _edges("a|b||c", ["|"])
+    [1, 2, 3, 4, 5]
+    """
+    found: set[int] = set()
+    for mark in marks:
+        start = line.find(mark)
+        while start >= 0:
+            found.update((start, start + len(mark)))
+            start = line.find(mark, start + 1)
+    return sorted(found)
 
 
 __all__ = ["MAX_REPEAT", "LineGrammar", "grammar_lines", "line_grammar", "mutated_lines"]
