@@ -1,10 +1,9 @@
 """Property tests: the CEF fast path against the Lark reference, and escape round trips.
 
-* Lines generated from ``cef.lark`` (hypothesis ``from_lark``), then mutated
-  (escapes, spaces, unicode, truncation, injected ``=``, ``|``, ``\\``): per line,
-  either both paths reject it or the fast path accepts it with the very fields
-  Lark produces. A line only Lark accepts is allowed (it goes to Lark) but
-  counted; for unmutated grammar lines that count must stay (near) zero.
+* The generic differential property (lines generated from ``cef.lark`` and
+  mutated, by the shared harness of :mod:`shadowlens.testing`; every spec format
+  runs it in ``test_spec_harness.py``), here with CEF's known tricky lines as
+  explicit examples: per line, both paths reject it or agree field by field.
 * A value escaped per the spec and embedded in a line comes back unescaped,
   identical, in the records (header fields and extension values).
 * The learned-key-order route of the value pick gives the records of the generic
@@ -16,31 +15,20 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import polars as pl
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.lark import from_lark
 
 from shadowlens.parsers.base import ParseOptions
-from shadowlens.testing import assert_fast_matches_reference, format_class, parse_lines
+from shadowlens.testing import (
+    assert_fast_matches_reference,
+    format_class,
+    grammar_lines,
+    mutated_lines,
+    parse_lines,
+)
 
 CefFormat = format_class("cef")
-TEXT = st.characters(codec="utf-8", exclude_characters="\n")
-GRAMMAR = CefFormat.lark()
-
-
-def part(rule: str) -> st.SearchStrategy[str]:
-    return from_lark(GRAMMAR, start=rule, alphabet=TEXT)
-
-
-#: Whole lines of the grammar, and lines built rule by rule (prefix, header,
-#: extension) so that long extensions with many pairs are common.
-LINES = part("start") | st.builds(
-    lambda prefix, header, extension: prefix + header + extension,
-    st.just("") | part("cef_prefix"),
-    part("header"),
-    part("extension"),
-)
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class GenericCef(CefFormat):  # type: ignore[misc,valid-type]
@@ -49,67 +37,36 @@ class GenericCef(CefFormat):  # type: ignore[misc,valid-type]
 
 # -- fast path == Lark, field by field ------------------------------------------------------
 
+#: Lines that once split differently on the two paths (prefix, escapes, spaces, truncation).
+TRICKY = [
+    "10.1.1.1 CEF:0|a|b|c|d|e|1|rt=1",
+    "12host CEF:0|a|b|c|d|e|1|x=y",
+    "a:b CEF:0|a|b|c|d|e|1|x=y",
+    "CEF:abc host CEF:0|a|b|c|d|e|1|x=y",
+    "CCEF:0|a|b|c|d|e|1|x=y",
+    "xCEF: CEF:0|a|b|c|d|e|1|x=y",
+    "CEF:0|a|b|c|d|e|1|x=a\\",
+    "CEF:0|a|b|c|d|e|1|x=a \\ y=b",
+    "CEF:0|a|b|c|d|e|1|x= =y z=",
+    "CEF:0|a|b|c|d|e|1|  x=1   ",
+    "CEF:0|a|b|c|d|e\\",
+    "CEF:0|a|b|c|d|e|",
+    "CEF:0|a|b|c|d|e||",
+    "CEF: 0|a|b|c|d|e|1",
+    "<1>CEF:0|a|b|c|d|e|1|k[0]=v ,k=v -=v",
+]
+
 
 @SETTINGS
-@given(st.lists(LINES, min_size=1, max_size=8))
-def test_grammar_lines_fast_path_equals_lark(lines: list[str]) -> None:
-    lines = [line for line in lines if line.strip()]
-    assume(lines)
-    report = assert_fast_matches_reference(CefFormat, lines, allow_fallback=True)
+@example(TRICKY)
+@given(st.lists(grammar_lines(CefFormat) | mutated_lines(CefFormat), min_size=1, max_size=8))
+def test_fast_path_equals_lark(lines: list[str]) -> None:
     # The fast path is the grammar itself: it must take every line Lark takes.
-    assert report.fallback == 0, report
-
-
-@st.composite
-def mutated(draw: st.DrawFn) -> str:
-    line = draw(LINES)
-    for _ in range(draw(st.integers(1, 3))):
-        kind = draw(st.sampled_from(["insert", "truncate", "replace", "spaces"]))
-        at = draw(st.integers(0, len(line)))
-        if kind == "truncate":
-            line = line[:at]
-        elif kind == "spaces":
-            line = line[:at] + " " * draw(st.integers(1, 3)) + line[at:]
-        else:
-            piece = draw(
-                st.sampled_from(
-                    ["=", "|", "\\", "\\=", "\\|", "\\\\", "\\n", " k=", "CEF:0|", "é", "✓", "\t"]
-                )
-                | st.text(TEXT, min_size=1, max_size=3)
-            )
-            cut = at + (1 if kind == "replace" else 0)
-            line = line[:at] + piece + line[cut:]
-    return line
-
-
-@SETTINGS
-@given(st.lists(mutated(), min_size=1, max_size=8))
-def test_mutated_lines_both_reject_or_agree(lines: list[str]) -> None:
-    lines = [line for line in lines if line.strip() and "\n" not in line]
-    assume(lines)
-    report = assert_fast_matches_reference(CefFormat, lines, allow_fallback=True)
-    assert report.fallback == 0, report
+    assert_fast_matches_reference(CefFormat, lines, allow_fallback=False)
 
 
 def test_known_tricky_lines_agree() -> None:
-    lines = [
-        "10.1.1.1 CEF:0|a|b|c|d|e|1|rt=1",
-        "12host CEF:0|a|b|c|d|e|1|x=y",
-        "a:b CEF:0|a|b|c|d|e|1|x=y",
-        "CEF:abc host CEF:0|a|b|c|d|e|1|x=y",
-        "CCEF:0|a|b|c|d|e|1|x=y",
-        "xCEF: CEF:0|a|b|c|d|e|1|x=y",
-        "CEF:0|a|b|c|d|e|1|x=a\\",
-        "CEF:0|a|b|c|d|e|1|x=a \\ y=b",
-        "CEF:0|a|b|c|d|e|1|x= =y z=",
-        "CEF:0|a|b|c|d|e|1|  x=1   ",
-        "CEF:0|a|b|c|d|e\\",
-        "CEF:0|a|b|c|d|e|",
-        "CEF:0|a|b|c|d|e||",
-        "CEF: 0|a|b|c|d|e|1",
-        "<1>CEF:0|a|b|c|d|e|1|k[0]=v ,k=v -=v",
-    ]
-    report = assert_fast_matches_reference(CefFormat, lines, allow_fallback=False)
+    report = assert_fast_matches_reference(CefFormat, TRICKY, allow_fallback=False)
     assert report.agreed >= 10
 
 
@@ -151,8 +108,11 @@ def test_escaped_values_come_back_identical(
         # Trailing spaces of a value are not kept (docs/format-decisions.md, CEF).
         assert extras["cs1"] == value.rstrip(" ")
         assert extras["msg"] == value + "x"
-        # An empty header field is no value (null), like an empty extension value.
-        assert (row["event_name"], row["observer_vendor"]) == (name or None, vendor or None)
+        # An empty header field, or the null token `-`, is no value (null).
+        def as_column(text: str) -> str | None:
+            return None if text in ("", "-") else text
+
+        assert (row["event_name"], row["observer_vendor"]) == (as_column(name), as_column(vendor))
         assert row["dst_ip"] == "10.0.0.1"
 
 

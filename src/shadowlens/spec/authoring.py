@@ -31,11 +31,14 @@ import polars as pl
 from shadowlens.contract import LINES_SCHEMA, LogFormat, ParseOptions
 from shadowlens.parsers.specformat import SpecFormat
 from shadowlens.plugins.manager import Plugins
+from shadowlens.schema import RECORD_SCHEMA
 from shadowlens.spec.describe import candidate_parts, describe_condition
 from shadowlens.spec.model import Example
 
 #: Columns of a parsed record that are bookkeeping, not content.
 _LINEAGE = ("source_line", "source_offset", "extras_keys", "extras_values", "log_format")
+#: Columns an example may expect (the canonical record's, extras aside).
+_RECORD_COLUMNS = frozenset(RECORD_SCHEMA.names)
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,9 @@ def _check_example(fmt: LogFormat, index: int, example: Example) -> ExampleCheck
     if example.quarantined is not None:
         problems.append(f"gave a record; expected quarantined as {example.quarantined!r}")
     for column, expected in example.expect.items():
+        if column not in _RECORD_COLUMNS and column != "extras":
+            problems.append(f"records have no column {column!r}")
+            continue
         if column == "extras" and isinstance(expected, Mapping):
             for key, want in expected.items():
                 if extras.get(key) != str(want):
