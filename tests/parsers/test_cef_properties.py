@@ -108,6 +108,7 @@ def test_escaped_values_come_back_identical(
         # Trailing spaces of a value are not kept (docs/format-decisions.md, CEF).
         assert extras["cs1"] == value.rstrip(" ")
         assert extras["msg"] == value + "x"
+
         # An empty header field, or the null token `-`, is no value (null).
         def as_column(text: str) -> str | None:
             return None if text in ("", "-") else text
