@@ -165,7 +165,9 @@ def _split_values(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
         if empty_head
         else pl.col("_text").str.slice(pl.col("_head").str.len_chars())
     )
-    frame = frame.with_columns(tail.str.strip_chars(" \t").alias("_b"))
+    # Only the small columns travel on: filters copy every column, and the line is big.
+    keep = [c for c in frame.columns if c not in ("_text", "_head", "_head_len")]
+    frame = frame.select(*keep, tail.str.strip_chars(" \t").alias("_b"))
     b = pl.col("_b")
     quote = columns.quote or "\x00"
     plain = ~(
@@ -173,14 +175,14 @@ def _split_values(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
         | b.str.contains("\t", literal=True)
         | b.str.contains("  ", literal=True)
     ) & (b.str.len_bytes() > 0)
-    split = frame.filter(plain).with_columns(b.str.split(" ").alias("values"))
+    split = frame.filter(plain).with_columns(b.str.split(" ").alias("values")).drop("_b")
     tokens = frame.filter(~plain).with_columns(
         b.str.extract_all(columns.token_regex).alias("values"), b.str.len_bytes().alias("_len")
     )
     covered = pl.col("values").list.eval(pl.element().str.len_bytes()).list.sum()
-    tokens = tokens.filter((pl.col("_len") > 0) & (covered == pl.col("_len")))
+    tokens = tokens.filter((pl.col("_len") > 0) & (covered == pl.col("_len"))).drop("_b", "_len")
     decoded = tokens.with_columns(decode_values(tokens["values"], columns.quote).alias("values"))
-    return pl.concat([split, decoded.drop("_len")], how="vertical")
+    return pl.concat([split, decoded], how="vertical")
 
 
 def decode_value(token: str, quote: str | None) -> str:

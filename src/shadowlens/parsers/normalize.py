@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import polars as pl
 
@@ -246,14 +247,10 @@ def parse_timestamp(
 ) -> pl.DataFrame:
     """Add ``out`` (UTC datetime[us]) and ``assumed`` (bool) parsed from text ``source``.
 
-    Accepts epoch seconds (10 digits) and milliseconds (13 digits, optional
-    fraction) when ``epoch``, and the ``layouts`` with an optional zone suffix
-    (``Z``, ``+05``, ``+0500``, ``+05:00``, ``UTC``/``GMT``/``EST``... and
-    ``GMT+05:00``). A value without zone is read in ``tz`` and flagged as assumed.
-    A value read by a yearless layout gets ``year``, else the current year, or the
-    previous year when that would put it more than two days in the future;
-    ``yearless_out`` names a bool column flagging those values.
-    Works in stages of ``with_columns`` so the expression graph stays small.
+    Logs usually write every time the same way: the texts one of the dated
+    ``layouts`` reads exactly (no zone, no padding, not an epoch) are taken as
+    they are, in ``tz``; only the others go through :func:`parse_timestamp_full`,
+    which describes the accepted forms.
 
     Examples
     --------
@@ -264,6 +261,71 @@ def parse_timestamp(
     ... # doctest: +NORMALIZE_WHITESPACE
     [('2023-11-14T22:13:20+0000', False), ('2023-11-14T22:13:20+0000', False),
      ('2023-11-14T22:13:20+0000', False), ('2023-11-14T22:13:20+0000', True), (None, None)]
+    """
+    kw: dict[str, Any] = {
+        "out": out, "assumed": assumed, "tz": tz, "year": year, "layouts": layouts,
+        "yearless_layouts": yearless_layouts, "epoch": epoch, "yearless_out": yearless_out,
+    }  # fmt: skip
+    if not layouts or frame.height == 0:
+        return parse_timestamp_full(frame, source, **kw)
+    text = pl.col(source) if isinstance(source, str) else source
+    quick = pl.coalesce(
+        [text.str.strptime(pl.Datetime("us"), f, strict=False, exact=True) for f in layouts]
+    )
+    if epoch:  # an epoch text is read as an epoch even when a layout would read it
+        quick = pl.when(~text.str.contains(r"^[0-9]{9,13}(?:\.[0-9]+)?$")).then(quick)
+    probe = frame.select(quick.alias("q"), text.is_not_null().alias("given"))
+    missed = probe.get_column("q").is_null() & probe.get_column("given")
+    if missed.all():
+        return parse_timestamp_full(frame, source, **kw)
+    local = (
+        probe.get_column("q")
+        .to_frame("q")
+        .select(
+            pl.col("q")
+            .dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+        )
+    )
+    times = local.to_series().alias(out)
+    flags = times.is_not_null().to_frame(assumed).select(pl.when(pl.col(assumed)).then(True))
+    flag = flags.to_series().alias(assumed)
+    extra = []
+    if yearless_out is not None:
+        extra.append(pl.repeat(False, frame.height, eager=True).alias(yearless_out))
+    if missed.any():
+        rows = missed.arg_true()
+        rest = parse_timestamp_full(frame[rows], source, **kw)
+        times = times.scatter(rows, rest.get_column(out))
+        flag = flag.scatter(rows, rest.get_column(assumed))
+        if yearless_out is not None:
+            extra[0] = extra[0].scatter(rows, rest.get_column(yearless_out))
+    return frame.with_columns(times, flag, *extra)
+
+
+def parse_timestamp_full(
+    frame: pl.DataFrame,
+    source: str | pl.Expr,
+    *,
+    out: str = "event_time",
+    assumed: str = "tz_assumed",
+    tz: str = "UTC",
+    year: int | None = None,
+    layouts: Sequence[str] = DEFAULT_LAYOUTS,
+    yearless_layouts: Sequence[str] = YEARLESS_LAYOUTS,
+    epoch: bool = True,
+    yearless_out: str | None = None,
+) -> pl.DataFrame:
+    """Add ``out`` (UTC datetime[us]) and ``assumed`` (bool) parsed from text ``source``.
+
+    Accepts epoch seconds (10 digits) and milliseconds (13 digits, optional
+    fraction) when ``epoch``, and the ``layouts`` with an optional zone suffix
+    (``Z``, ``+05``, ``+0500``, ``+05:00``, ``UTC``/``GMT``/``EST``... and
+    ``GMT+05:00``). A value without zone is read in ``tz`` and flagged as assumed.
+    A value read by a yearless layout gets ``year``, else the current year, or the
+    previous year when that would put it more than two days in the future;
+    ``yearless_out`` names a bool column flagging those values.
+    Works in stages of ``with_columns`` so the expression graph stays small.
     """
     p = f"__{out}_"
     text, zone, offset, body, naive = (

@@ -23,6 +23,7 @@ Work is batched for speed (no Python per row):
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,13 +31,22 @@ import numpy as np
 import polars as pl
 
 from shadowlens.contract import ParseOptions
-from shadowlens.parsers.coerce import cheap_expr, coerce, is_cheap, time_between
+from shadowlens.parsers import normalize as nz
+from shadowlens.parsers.coerce import cheap_expr, coerce, is_cheap, per_distinct, time_between
 from shadowlens.parsers.kvpick import Part, concat_lists
 from shadowlens.spec.columns import LOWER_COLUMNS, UPPER_COLUMNS
 from shadowlens.spec.model import Condition
 from shadowlens.spec.plan import Candidate, ColumnPlan, Plan
 
 _MAX_U64 = 2**64 - 1
+
+
+def _accept_ip(expr: pl.Expr) -> pl.Expr:
+    return nz.valid_ip(expr)
+
+
+def _accept_name(expr: pl.Expr) -> pl.Expr:
+    return pl.when(nz.valid_ip(expr).is_null()).then(expr)
 
 
 def _out(name: str) -> str:
@@ -111,6 +121,17 @@ class _Table:
             else:
                 self.cleaned[column] = pl.repeat(None, self.height, dtype=pl.String(), eager=True)
         return self.cleaned[column]
+
+    def available(self, cand: Candidate) -> bool:
+        """Whether the frame has what the candidate reads (all joined fields, any derive input)."""
+        alt = cand.alt
+        columns = self.frame.columns
+        if alt.value is not None:
+            return True
+        if alt.derive is not None:
+            return any(self.resolve(n) in columns for n in alt.sources)
+        needed = alt.join or alt.between or ((cand.source,) if cand.source else ())
+        return all(self.resolve(n) in columns for n in needed)
 
     def helper(self, series: pl.Series) -> pl.Expr:
         name = f"__h{len(self.helpers)}"
@@ -213,6 +234,14 @@ class _Table:
             part = coerce(self.raw_series(cand, rows), cand, column.dtype, self.options, formats)
             empty = pl.repeat(None, self.height, dtype=part.value.dtype, eager=True)
             return self.helper(empty.scatter(rows, part.value)), None
+        if alt.accept is not None and alt.case is None and column.dtype == pl.String():
+            # Share the typing of the source with the other ``accept`` (dst_ip and dst_host
+            # read the same host): keep only addresses, or only names, of the shared value.
+            plain = dataclasses.replace(cand, alt=dataclasses.replace(alt, accept=None))
+            shared, _ = self.typed(plain, column)
+            base = self.helpers[shared.meta.output_name()]
+            keep = per_distinct(base, _accept_ip if alt.accept == "ip" else _accept_name)
+            return self.helper(keep), None
         key = (
             cand.source, alt.join, alt.value, alt.type, alt.extract, tuple(alt.map.items()),
             alt.patterns, tuple(alt.replace.items()), alt.case, alt.accept, alt.scale,
@@ -231,6 +260,9 @@ class _Table:
             return
         found: list[tuple[Candidate, pl.Expr, dict[str, pl.Expr] | None]] = []
         for cand in column.candidates:
+            if not self.available(cand):  # a field this chunk's lines do not have
+                found.append((cand, pl.lit(None, column.dtype), None))
+                continue
             mask = self.mask(cand)
             rows = None
             if (
@@ -256,13 +288,19 @@ class _Table:
         """Rows where one of the candidates so far gives a value."""
         frame = self.frame.hstack(list(self.helpers.values()))
         test = pl.any_horizontal([expr.is_not_null() for _cand, expr, _uses in found])
-        return frame.select(test.fill_null(False)).to_series().to_numpy().astype(bool)
+        filled = frame.select(test.fill_null(False)).to_series().to_numpy().astype(bool)
+        if filled.size != self.height:  # only literals so far: one value for every row
+            filled = np.full(self.height, bool(filled[0]) if filled.size else False)
+        return filled
 
     def _add_times(self, column: ColumnPlan) -> None:
         """Timestamps, each candidate parsed only on the rows the earlier ones left empty."""
         todo = np.ones(self.height, dtype=bool)
         found: list[tuple[Candidate, pl.Expr, dict[str, pl.Expr] | None]] = []
         for k, cand in enumerate(column.candidates):
+            if not self.available(cand):
+                found.append((cand, pl.lit(None, column.dtype), None))
+                continue
             mask_name = self.mask(cand)
             active = todo & (self.helpers[mask_name].to_numpy() if mask_name else True)
             value = pl.repeat(None, self.height, dtype=column.dtype, eager=True)

@@ -39,19 +39,24 @@ def url(parts: Mapping[str, pl.Series], options: Any) -> tuple[pl.Series, dict[s
     none = pl.repeat(None, height, dtype=pl.String(), eager=True)
     frame = pl.DataFrame({name: parts.get(name, none) for name in _INPUTS})
     c = pl.col
-    proxy = c("#fields").str.contains(PROXY).fill_null(False)
+    # The layout is the same for most rows: test it once per distinct layout.
+    layouts = frame.get_column("#fields").unique().drop_nulls()
+    proxy_layouts = layouts.filter(layouts.str.contains(PROXY))
+    proxy = c("#fields").is_in(proxy_layouts.implode()).fill_null(False)
     port = (
         pl.when(proxy)
         .then(pl.coalesce("cs-uri-port", "r-port"))
         .otherwise(pl.coalesce("cs-uri-port", "s-port"))
     )
     host = pl.coalesce("cs-host", "cs(host)")
+    hosts = frame.select(host.unique().drop_nulls()).to_series()
+    with_own_port = hosts.filter(hosts.str.contains(r":[0-9]+$"))
     scheme = pl.coalesce(
         c("cs-uri-scheme").str.to_lowercase(),
         pl.when(port == "443").then(pl.lit("https")).otherwise(pl.lit("http")),
     )
     default_port = scheme.replace_strict(_DEFAULT_PORTS, default="", return_dtype=pl.String())
-    with_port = port.is_not_null() & (port != default_port) & ~host.str.contains(r":[0-9]+$")
+    with_port = port.is_not_null() & (port != default_port) & ~host.is_in(with_own_port.implode())
     query = c("cs-uri-query")
     query_part = (
         pl.when(query.is_null())
