@@ -146,9 +146,10 @@ def test_internal_error_has_no_traceback_unless_debug(
 def test_formats_lists_formats_with_their_plugin(sh) -> None:  # type: ignore[no-untyped-def]
     code, out, _err = sh("formats")
     assert code == 0
-    row = next(line for line in out.splitlines() if " cef " in line)
-    assert "shadowlens.formats" in row
-    assert "built-in" in out
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("cef "))
+    assert "ArcSight" in lines[at]
+    assert "built-in (shadowlens.formats.cef)" in lines[at + 1]
 
 
 def test_formats_show(sh) -> None:  # type: ignore[no-untyped-def]

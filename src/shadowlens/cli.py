@@ -308,18 +308,22 @@ def formats_list(
     _STATE["spec_paths"] = [*(format_file or []), *(formats_dir or [])]
     if ctx.invoked_subcommand is not None:
         return
-    table = Table(show_header=True)
-    for column in ("format", "plugin", "distribution", "description"):
-        table.add_column(column)
-    for name, entry in _plugins().formats().items():
+    entries = _plugins().formats()
+    width = max((len(n) for n in entries), default=6) + 2
+    for name, entry in entries.items():
         if entry.distribution:
-            dist = f"{entry.distribution} {entry.version}"
+            origin = f"plugin {entry.plugin} ({entry.distribution} {entry.version})"
         elif entry.plugin.startswith("file:"):
-            dist = "spec file"
+            origin = f"spec file {entry.plugin[5:]}"
         else:
-            dist = "shadowlens (built-in)"
-        table.add_row(name, entry.plugin, dist, entry.cls.description)
-    out.print(table)
+            origin = f"built-in ({entry.plugin})"
+        cls = entry.cls
+        facts = [f"vendor: {cls.vendor}"] if cls.vendor else []
+        if cls.variants:
+            facts.append(f"variants: {', '.join(cls.variants)}")
+        facts.append(origin)
+        out.print(f"{name:<{width}}{cls.description}", markup=False, soft_wrap=True)
+        out.print(f"{'':<{width}}{'; '.join(facts)}", markup=False, soft_wrap=True)
 
 
 SpecArg = Annotated[str, typer.Argument(help="A format name, or a spec file (NAME.toml).")]

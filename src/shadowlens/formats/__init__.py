@@ -17,10 +17,28 @@ from pathlib import Path
 
 from shadowlens.spec.model import FormatSpec, load_spec
 
-#: Built-in format folders, in registration (and detection tie-break) order.
-BUILTIN = ("cef", "w3c", "leef")
+#: The generic formats come first in registration (and detection tie-break) order.
+_FIRST = ("cef", "w3c", "leef")
+
+
+def _folders() -> tuple[str, ...]:
+    """Every format folder of this package: one with an ``__init__.py`` and a spec.
+
+    A new built-in format is a new folder (``cisco_asa/`` holding ``cisco-asa.toml``):
+    nothing else to edit.
+    """
+    here = Path(__file__).parent
+    found = sorted(
+        p.name for p in here.iterdir() if (p / "__init__.py").is_file() and any(p.glob("*.toml"))
+    )
+    return (*(n for n in _FIRST if n in found), *(n for n in found if n not in _FIRST))
+
+
+#: Built-in format folders (Python package names), in registration order.
+BUILTIN: tuple[str, ...] = _folders()
 
 
 def builtin_spec(name: str) -> FormatSpec:
-    """The loaded spec of built-in format ``name``."""
-    return load_spec(Path(str(files(f"shadowlens.formats.{name}") / f"{name}.toml")))
+    """The loaded spec of built-in format ``name`` (``cisco-asa`` lives in ``cisco_asa/``)."""
+    folder = files(f"shadowlens.formats.{name.replace('-', '_')}")
+    return load_spec(Path(str(folder / f"{name}.toml")))

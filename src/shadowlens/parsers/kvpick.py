@@ -54,6 +54,7 @@ def pick_pairs(
     separator: str = "=",
     strip: str = " ",
     unescape: Mapping[str, str] | None = None,
+    quote: str | None = None,
     max_templates: int = 4,
     sample_rows: int = 2000,
     min_share: float = 0.3,
@@ -74,6 +75,9 @@ def pick_pairs(
         Characters cut from the end of every value.
     unescape
         Escape sequence -> replacement, applied to every value in one pass.
+    quote
+        A value that starts and ends with this character (after ``strip``) loses both
+        before the escapes are undone (``msg="a b"`` gives ``a b``).
     max_templates
         How many learned key orders to try before the generic path.
     sample_rows
@@ -81,24 +85,32 @@ def pick_pairs(
     min_share
         A template is used only when at least this share of the sample has it.
     """
-    spec = _Spec(tuple(mapped), separator, strip, dict(unescape or {}))
+    spec = _Spec(tuple(mapped), separator, strip, dict(unescape or {}), quote)
     tokens = fields.get_column(column).fill_null([]).cast(_STRINGS)
     return _pick(tokens, spec, max_templates, sample_rows, min_share)
 
 
 class _Spec:
     def __init__(
-        self, mapped: tuple[str, ...], separator: str, strip: str, unescape: dict[str, str]
+        self,
+        mapped: tuple[str, ...],
+        separator: str,
+        strip: str,
+        unescape: dict[str, str],
+        quote: str | None = None,
     ) -> None:
         self.mapped = mapped
         self.separator = separator
         self.strip = strip
         self.unescape = unescape
+        self.quote = quote
 
     def undo(self, values: pl.Series) -> pl.Series:
-        """Cut trailing ``strip`` characters and replace escapes (skipped without a backslash)."""
+        """Cut trailing ``strip`` characters, unquote, replace escapes (skipped without a backslash)."""
         if self.strip:
             values = values.str.strip_chars_end(self.strip)
+        if self.quote:
+            values = unquote(values, self.quote)
         if not self.unescape:
             return values
         if not all(k.startswith("\\") for k in self.unescape):  # no cheap test for the rows
@@ -118,6 +130,27 @@ class _Spec:
             "extras_keys": _STRINGS,
             "extras_values": _STRINGS,
         }
+
+
+def unquote(values: pl.Series, quote: str) -> pl.Series:
+    """Values that start and end with ``quote`` (two characters at least) without them.
+
+    Examples
+    --------
+    >>> unquote(pl.Series(['"a b"', "c", '"', '""']), '"').to_list()
+    ['a b', 'c', '"', '']
+    """
+    quoted = (
+        values.str.starts_with(quote)
+        & values.str.ends_with(quote)
+        & (values.str.len_chars() >= 2 * len(quote))
+    ).fill_null(False)
+    if not quoted.any():
+        return values
+    where = quoted.arg_true()
+    inner = values.gather(where)
+    inner = inner.str.slice(len(quote), inner.str.len_chars() - 2 * len(quote))
+    return values.scatter(where, inner)
 
 
 def _pick(

@@ -15,6 +15,7 @@ pairs block's error is quarantined: a well-formed line always becomes a record.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -42,10 +43,10 @@ def raw_fields(plan: Plan, fields: pl.DataFrame, *, max_templates: int = 4) -> p
         keys = [k for k in plan.picked if k not in plan.fields]
         first = plan.pairs[0]
         if len(plan.pairs) == 1:
-            strip, escapes = first.strip, first.escapes
+            strip, escapes, quote = first.strip, first.escapes, first.quote
         else:
             frame = frame.with_columns(_normalized_pairs(plan, frame))
-            strip, escapes = "", {}
+            strip, escapes, quote = "", {}, None
         picked = pick_pairs(
             frame,
             "pairs",
@@ -53,6 +54,7 @@ def raw_fields(plan: Plan, fields: pl.DataFrame, *, max_templates: int = 4) -> p
             separator=first.separator,
             strip=strip,
             unescape=escapes,
+            quote=quote,
             max_templates=max_templates,
         )
         frame = pl.concat([frame.drop("pairs"), picked], how="horizontal")
@@ -74,11 +76,14 @@ def _normalized_pairs(plan: Plan, frame: pl.DataFrame) -> pl.Expr:
     lists = pl.col("pairs")
     blocks = set(frame.get_column("_block").unique().drop_nulls().to_list())
     for index, block in enumerate(plan.pairs):
-        if (not block.strip and not block.escapes) or index not in blocks:
+        if (not block.strip and not block.escapes and not block.quote) or index not in blocks:
             continue
         item = pl.element()
         if block.strip:
             item = item.str.strip_chars_end(block.strip)
+        if block.quote:  # the value part of `key<sep>"value"`
+            sep, q = re.escape(block.separator), re.escape(block.quote)
+            item = item.str.replace(f"^(.*?{sep}){q}(.*){q}$", "${1}${2}")
         if block.escapes:
             item = item.str.replace_many(list(block.escapes), list(block.escapes.values()))
         lists = pl.when(pl.col("_block") == index).then(lists.list.eval(item)).otherwise(lists)

@@ -338,6 +338,8 @@ def spec_format(spec: FormatSpec) -> type[SpecFormat]:
         "spec": spec,
         "name": spec.name,
         "description": spec.description,
+        "vendor": " ".join(filter(None, [spec.vendor, spec.product])),
+        "variants": spec.variants,
         "start": spec.start,
         "grammar_file": spec.grammar,
         "accepted_options": frozenset(o.name for o in spec.options),

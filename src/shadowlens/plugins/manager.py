@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, TypeGuard, cast
 import pluggy
 
 from shadowlens.errors import ConfigError, GrammarError, PluginError, SpecError
+from shadowlens.formats import BUILTIN
 from shadowlens.plugins import hookspecs
 
 if TYPE_CHECKING:
@@ -40,11 +41,7 @@ ENTRY_POINT_GROUP = "shadowlens"
 FORMATS_PATH_ENV = "SHADOWLENS_FORMATS_PATH"
 
 #: Built-in plugin modules, registered first and in this order.
-DEFAULT_PLUGINS: tuple[str, ...] = (
-    "shadowlens.formats.cef",
-    "shadowlens.formats.w3c",
-    "shadowlens.formats.leef",
-)
+DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"shadowlens.formats.{name}" for name in BUILTIN)
 
 
 @dataclass(frozen=True)

@@ -328,6 +328,7 @@ def _pairs(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> tuple[Pair
                     separator=p.separator,
                     strip=p.strip,
                     escapes=dict(p.escapes),
+                    quote=p.quote,
                 )
             )
             continue
@@ -370,6 +371,7 @@ def _pairs(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> tuple[Pair
                 delimiter_regex=delimiter_regex,
                 pair_regex=pair,
                 clean_regex=clean,
+                quote=p.quote,
             )
         )
     return tuple(plans)

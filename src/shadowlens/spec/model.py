@@ -162,6 +162,7 @@ class PairsSpec:
     delimiter_field: str | None = None
     delimiter_rule: str | None = None
     pair_rule: str | None = None
+    quote: str | None = None
     line: int = 0
 
 
@@ -247,6 +248,9 @@ class FormatSpec:
     examples: tuple[Example, ...] = ()
     module: str | None = None
     text: str = ""
+    vendor: str = ""
+    product: str = ""
+    variants: tuple[str, ...] = ()
 
     @property
     def grammar_path(self) -> Path:
@@ -394,7 +398,8 @@ class _Reader:
             raise self.fail(msg)
         self.known(
             fmt,
-            {"name", "description", "grammar", "start", "null", "module"},
+            {"name", "description", "grammar", "start", "null", "module", "vendor", "product",
+             "variants"},
             "format",
         )
         name = self.string(fmt, "name", "format", required=True) or ""
@@ -422,6 +427,9 @@ class _Reader:
             detect=self.detect(self.table(data, "detect", "detect")),
             examples=self.examples(data.get("examples", [])),
             text=self.text,
+            vendor=self.string(fmt, "vendor", "format") or "",
+            product=self.string(fmt, "product", "format") or "",
+            variants=self.strings(fmt, "variants", "format"),
         )
 
     def record(self, data: Mapping[str, Any], options: set[str]) -> RecordSpec:
@@ -440,7 +448,7 @@ class _Reader:
             self.known(
                 p,
                 {"rule", "token", "separator", "strip", "escapes", "delimiter", "delimiter_field",
-                 "delimiter_rule", "pair_rule"},
+                 "delimiter_rule", "pair_rule", "quote"},
                 where,
             )  # fmt: skip
             strip = p.get("strip", " ")
@@ -454,6 +462,7 @@ class _Reader:
                 delimiter_field=self.string(p, "delimiter_field", where),
                 delimiter_rule=self.string(p, "delimiter_rule", where),
                 pair_rule=self.string(p, "pair_rule", where),
+                quote=self.string(p, "quote", where),
                 line=self.locate(where) or 0,
             )
             if pair.token is None and pair.pair_rule is None:

@@ -102,6 +102,7 @@ class PairsPlan:
     delimiter_regex: str | None = None
     pair_regex: str | None = None
     clean_regex: str | None = None
+    quote: str | None = None
 
 
 @dataclass(frozen=True)
