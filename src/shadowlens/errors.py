@@ -137,6 +137,8 @@ class ErrorCode(enum.StrEnum):
     BAD_TIMESTAMP = "bad_timestamp"
     """Kept for stability, emitted by no built-in format: an event time that cannot be
     read leaves ``event_time`` null and the raw value in ``extras``."""
+    NO_LAYOUT = "no_layout"
+    """No column layout of the format claims the delimited entry (and it has no default)."""
     LINE_TOO_LONG = "line_too_long"
     """The line exceeds the configured maximum length."""
     INVALID_UTF8 = "invalid_utf8"

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 import polars as pl
 from fixtures import NOT_DETECTABLE, all_fixtures
-from golden_files import read_lines
 
 import shadowlens
+from golden_files import read_lines
 from shadowlens import LogFormat, ParseResult
 from shadowlens.engine.detect import SAMPLE_LINES, detect_format
 from shadowlens.engine.pipeline import RunConfig, run_parse
@@ -42,7 +42,9 @@ def test_confusion_matrix_is_diagonal() -> None:
         got, score = detect_format(sample, BUILTIN)
         if got != expected:
             mine = BUILTIN[expected].cls.detect(sample) if expected in BUILTIN else None
-            wrong.append(f"{expected}/{path.name}: detected {got} ({score:.2f}); {expected} scores {mine}")
+            wrong.append(
+                f"{expected}/{path.name}: detected {got} ({score:.2f}); {expected} scores {mine}"
+            )
     assert not wrong, "misdetected fixtures:\n" + "\n".join(wrong)
 
 

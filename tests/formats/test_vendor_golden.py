@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from fixtures import VENDOR, options_for, vendor_fixtures
-from golden_files import check_golden, read_lines, render
 
+from golden_files import check_golden, read_lines, render
 from shadowlens.testing import format_class, parse_lines
 
 FIXTURES = vendor_fixtures()

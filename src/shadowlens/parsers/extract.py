@@ -167,6 +167,8 @@ def _split_values(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
     )
     # Only the small columns travel on: filters copy every column, and the line is big.
     keep = [c for c in frame.columns if c not in ("_text", "_head", "_head_len")]
+    if columns.delimiter is not None:
+        return _split_delimited(frame.select(*keep, tail.alias("_b")), columns)
     frame = frame.select(*keep, tail.str.strip_chars(" \t").alias("_b"))
     b = pl.col("_b")
     quote = columns.quote or "\x00"
@@ -183,6 +185,76 @@ def _split_values(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
     tokens = tokens.filter((pl.col("_len") > 0) & (covered == pl.col("_len"))).drop("_b", "_len")
     decoded = tokens.with_columns(decode_values(tokens["values"], columns.quote).alias("values"))
     return pl.concat([split, decoded], how="vertical")
+
+
+def _split_delimited(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
+    """``values`` of delimited regions (CSV): empty values kept, a quoted value unquoted.
+
+    A region is accepted only when the region regex (values and delimiters, as the
+    grammar says) matches it whole. Without a quote in it, it is split at the
+    delimiter; with one, each value and its delimiter is one regex match on the
+    region plus a final delimiter, and the matches must tile it.
+    """
+    assert columns.delimiter is not None
+    assert columns.region_regex is not None
+    assert columns.cell_regex is not None
+    d = columns.delimiter
+    b = pl.col("_b")
+    frame = frame.filter(b.str.contains(columns.region_regex))
+    if columns.quote is None:
+        return frame.with_columns(b.str.split(d).alias("values")).drop("_b")
+    plain = ~b.str.contains(columns.quote, literal=True)
+    split = frame.filter(plain).with_columns(b.str.split(d).alias("values")).drop("_b")
+    cells = frame.filter(~plain).with_columns(
+        (b + d).str.extract_all(columns.cell_regex).alias("values"),
+        (b.str.len_bytes() + len(d.encode())).alias("_len"),
+    )
+    covered = pl.col("values").list.eval(pl.element().str.len_bytes()).list.sum()
+    cells = cells.filter(covered == pl.col("_len")).drop("_b", "_len")
+    cells = cells.with_columns(decode_cells(cells["values"], d, columns.quote).alias("values"))
+    return pl.concat([split, cells], how="vertical")
+
+
+def decode_cell(text: str, quote: str | None) -> str:
+    """A delimited value unquoted (a doubled quote inside -> one); spaces are kept.
+
+    Examples
+    --------
+    >>> decode_cell("'a, ''b'' c'", "'"), decode_cell(" x ", "'")
+    ("a, 'b' c", ' x ')
+    """
+    if quote and len(text) >= 2 * len(quote) and text.startswith(quote) and text.endswith(quote):
+        return text[len(quote) : -len(quote)].replace(quote * 2, quote)
+    return text
+
+
+def decode_cells(values: pl.Series, delimiter: str, quote: str) -> pl.Series:
+    """Cells (each a value and its delimiter) as :func:`decode_cell` values, in one pass."""
+    flat = values.explode(empty_as_null=False)
+    flat = flat.str.slice(0, flat.str.len_chars() - len(delimiter))
+    quoted = (
+        flat.str.starts_with(quote)
+        & flat.str.ends_with(quote)
+        & (flat.str.len_chars() >= 2 * len(quote))
+    ).fill_null(False)
+    if quoted.any():
+        where = quoted.arg_true()
+        inner = flat.gather(where)
+        inner = inner.str.slice(len(quote), inner.str.len_chars() - 2 * len(quote))
+        flat = flat.scatter(where, inner.str.replace_all(quote * 2, quote, literal=True))
+    return _relist(values, flat)
+
+
+def _relist(values: pl.Series, flat: pl.Series) -> pl.Series:
+    """``flat`` cut back into the lists of ``values`` (same lengths)."""
+    lengths = values.list.len().to_numpy().astype(np.int64)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    flat_values = flat.to_arrow()
+    if isinstance(flat_values, pa.ChunkedArray):
+        flat_values = flat_values.combine_chunks()
+    array = pa.LargeListArray.from_arrays(pa.array(offsets), flat_values)
+    return pl.Series(values.name, array)
 
 
 def decode_value(token: str, quote: str | None) -> str:
@@ -210,14 +282,7 @@ def decode_values(values: pl.Series, quote: str | None) -> pl.Series:
         flat = flat.scatter(
             quoted.arg_true(), inner.str.replace_all(quote * 2, quote, literal=True)
         )
-    lengths = values.list.len().to_numpy().astype(np.int64)
-    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    flat_values = flat.to_arrow()
-    if isinstance(flat_values, pa.ChunkedArray):
-        flat_values = flat_values.combine_chunks()
-    array = pa.LargeListArray.from_arrays(pa.array(offsets), flat_values)
-    return pl.Series(values.name, array)
+    return _relist(values, flat)
 
 
 # -- reference path ---------------------------------------------------------------------
@@ -258,10 +323,27 @@ def tree_fields(plan: Plan, tree: Tree[Any]) -> dict[str, Any]:
                 )
     if plan.columns is not None:
         tokens = _tokens(region[1]) if region is not None else []
-        found["values"] = [
-            decode_value(str(t), plan.columns.quote) for t in tokens if t.type == plan.columns.token
-        ]
+        columns = plan.columns
+        if columns.delimiter is not None:
+            found["values"] = _cells(tokens, columns) if region is not None else []
+        else:
+            found["values"] = [
+                decode_value(str(t), columns.quote) for t in tokens if t.type == columns.token
+            ]
     return found
+
+
+def _cells(tokens: list[Token], columns: ColumnsPlan) -> list[str]:
+    """The values of a delimited region from its tokens: a delimiter ends a value."""
+    values, current = [], ""
+    for tok in tokens:
+        if tok.type == columns.token:
+            current = decode_cell(str(tok), columns.quote)
+        elif str(tok) == columns.delimiter:
+            values.append(current)
+            current = ""
+    values.append(current)
+    return values
 
 
 def _tokens(sub: Tree[Any]) -> list[Token]:

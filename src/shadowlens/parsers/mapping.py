@@ -19,11 +19,12 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from shadowlens.parsers import normalize as nz
 from shadowlens.parsers.kvpick import pick_pairs
-from shadowlens.spec.plan import Plan
+from shadowlens.spec.plan import LayoutPlan, Plan
 
 _STRINGS = pl.List(pl.String())
 _MAX_U64 = 2**64 - 1
@@ -69,6 +70,35 @@ def raw_fields(plan: Plan, fields: pl.DataFrame, *, max_templates: int = 4) -> p
     if errors is not None:
         frame = frame.with_columns(errors)
     return frame
+
+
+def choose_layouts(
+    plan: Plan, fields: pl.DataFrame
+) -> list[tuple[LayoutPlan | None, pl.DataFrame]]:
+    """Rows grouped by the first layout whose tests their values pass (None: no layout).
+
+    A test reads the value at the position of its name in that layout; null
+    tokens and empty values are null. Each distinct value is tested once.
+    """
+    from shadowlens.parsers.table import condition_hits
+
+    assert plan.columns is not None
+    values = fields.get_column("values")
+    chosen = np.full(fields.height, -1, dtype=np.int64)
+    nulls = pl.Series([*plan.null, ""], dtype=pl.String())
+    for index, layout in enumerate(plan.columns.layouts):
+        ok = chosen < 0
+        for cond in layout.when:
+            position = layout.names.index(cond.field)
+            at = values.list.get(position, null_on_oob=True)
+            at = at.set(at.is_in(nulls.implode()).fill_null(False), None)
+            ok &= condition_hits(at, cond)
+        chosen[ok] = index
+    groups: list[tuple[LayoutPlan | None, pl.DataFrame]] = []
+    for index in np.unique(chosen).tolist():
+        rows = fields.filter(pl.Series(chosen == index))
+        groups.append((plan.columns.layouts[index] if index >= 0 else None, rows))
+    return groups
 
 
 def _normalized_pairs(plan: Plan, frame: pl.DataFrame) -> pl.Expr:
@@ -164,13 +194,19 @@ def _unescape(values: pl.Series, table: Mapping[str, str]) -> pl.Series:
 
 
 def named_columns(
-    plan: Plan, fields: pl.DataFrame, names: Sequence[str], facts: Mapping[str, str | None]
+    plan: Plan,
+    fields: pl.DataFrame,
+    names: Sequence[str],
+    facts: Mapping[str, str | None],
+    required: int | None = None,
+    layout: str | None = None,
 ) -> pl.DataFrame:
     """Delimited ``values`` named by a layout, plus layout ``facts`` (``#date``...).
 
     Values past the layout go to extras as ``extra_column_<n>`` (or, with
-    ``extra = "quarantine"``, make the row an error); fewer values than names
-    always do (``field_count``).
+    ``extra = "quarantine"``, make the row an error); fewer values than
+    ``required`` (default: every name) always do (``field_count``); the names
+    past the values are null.
     """
     from shadowlens.errors import ErrorCode
 
@@ -209,17 +245,17 @@ def named_columns(
             .drop("_k", "_v")
         )
     strict = plan.columns.extra == "quarantine"
-    bad = (pl.col("_n") != width) if strict else (pl.col("_n") < width)
-    message = pl.format(
-        "the entry has {} values but {} {}",
-        pl.col("_n"),
-        pl.lit(
-            f"the #{plan.columns.directive.layout_name} directive lists"
-            if plan.columns.directive
-            else "the layout names"
-        ),
-        pl.lit(width),
-    )
+    least = width if required is None else required
+    bad = pl.col("_n") < least
+    if strict:
+        bad = bad | (pl.col("_n") > width)
+    if plan.columns.directive:
+        says = f"the #{plan.columns.directive.layout_name} directive lists {width}"
+    elif least < width:
+        says = f"the layout {layout or ''} needs {least} to {width}".replace("  ", " ")
+    else:
+        says = f"the layout {layout or ''} names {width}".replace("  ", " ")
+    message = pl.format("the entry has {} values but {}", pl.col("_n"), pl.lit(says))
     return frame.with_columns(
         pl.when(bad).then(pl.lit(ErrorCode.FIELD_COUNT.value)).alias("_error"),
         pl.when(bad).then(message).alias("_error_message"),

@@ -23,6 +23,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections.abc import Mapping, Sequence
@@ -49,7 +50,7 @@ from shadowlens.parsers.directives import (
 )
 from shadowlens.parsers.extract import fast_fields, fields_schema, tree_fields
 from shadowlens.parsers.grammar import load_grammar_file
-from shadowlens.parsers.mapping import named_columns, raw_fields
+from shadowlens.parsers.mapping import choose_layouts, named_columns, raw_fields
 from shadowlens.parsers.table import map_records
 from shadowlens.spec.compiler import compile_spec
 from shadowlens.spec.model import FormatSpec
@@ -215,28 +216,91 @@ class SpecFormat(GrammarFormat):
 
     def to_records(self, fields: pl.DataFrame, state: Any) -> pl.DataFrame:
         """The field table over the parsed fields (shared by both paths)."""
-        if self.plan.columns is not None:
+        columns = self.plan.columns
+        if columns is None:
+            frame = raw_fields(self.plan, fields, max_templates=self.max_templates)
+            return map_records(self.plan, frame, self.options)
+        if not columns.layouts:
             layout = state if isinstance(state, Layout) else Layout(self.default_names)
-            names = _unique(layout.fields or ())
-            facts = {
-                "#date": layout.date,
-                "#software": layout.software,
-                "#fields": " ".join(n.lower() for n in names),
-            }
-            frame = named_columns(self.plan, fields, names, facts)
-            aliases = (
-                {n.lower(): n for n in reversed(names)}
-                if self.plan.columns.case_insensitive
-                else {}
+            return self._named_records(
+                fields, _unique(layout.fields or ()), layout.date, layout.software
             )
-            return map_records(self.plan, frame, self.options, order=names, aliases=aliases)
-        frame = raw_fields(self.plan, fields, max_templates=self.max_templates)
-        return map_records(self.plan, frame, self.options)
+        parts = []
+        for chosen, rows in choose_layouts(self.plan, fields):
+            if chosen is not None:
+                parts.append(
+                    self._named_records(
+                        rows, _unique(chosen.names), required=chosen.required, layout=chosen.name
+                    )
+                )
+            elif self.default_names:
+                parts.append(
+                    self._named_records(
+                        rows, _unique(self.default_names), required=columns.required
+                    )
+                )
+            else:
+                parts.append(
+                    rows.select(
+                        "_row",
+                        pl.lit(ErrorCode.NO_LAYOUT.value).alias("_error"),
+                        pl.lit(
+                            "no layout of the format claims this entry ("
+                            + ", ".join(lay.name for lay in columns.layouts)
+                            + ")"
+                        ).alias("_error_message"),
+                    )
+                )
+        if all("_error" in p.columns and p.width == 3 for p in parts):  # keep the record columns
+            parts.append(self._named_records(fields.clear(), _unique(columns.layouts[0].names)))
+        return pl.concat(parts, how="diagonal_relaxed")
+
+    def _named_records(
+        self,
+        fields: pl.DataFrame,
+        names: tuple[str, ...],
+        date: str | None = None,
+        software: str | None = None,
+        *,
+        required: int | None = None,
+        layout: str | None = None,
+    ) -> pl.DataFrame:
+        """Values named by one layout, then the field table."""
+        assert self.plan.columns is not None
+        facts = {
+            "#date": date,
+            "#software": software,
+            "#fields": " ".join(n.lower() for n in names),
+            "#layout": layout,
+        }
+        if (
+            required is None
+            and self.plan.columns.required is not None
+            and not self.plan.columns.directive
+        ):
+            required = self.plan.columns.required
+        frame = named_columns(self.plan, fields, names, facts, required, layout)
+        aliases = (
+            {n.lower(): n for n in reversed(names)} if self.plan.columns.case_insensitive else {}
+        )
+        return map_records(self.plan, frame, self.options, order=names, aliases=aliases)
 
     def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
-        """Fast path, Lark for the rest, the field table (per layout for directive formats)."""
+        """Fast path, Lark for the rest, the field table (per layout for directive formats).
+
+        Lines matching ``[record] header`` (a CSV header row) are counted as directives.
+        """
         if self.plan.trim:
             lines = lines.with_columns(pl.col("line").str.strip_chars(self.plan.trim))
+        if self.plan.header:
+            header = pl.col("line").str.contains(self.plan.header)
+            headers = int(lines.select(header.sum()).item() or 0)
+            if headers:
+                result = self._parse_entries(lines.filter(~header), state)
+                return dataclasses.replace(result, directives=result.directives + headers)
+        return self._parse_entries(lines, state)
+
+    def _parse_entries(self, lines: pl.DataFrame, state: Any) -> ParseResult:
         columns = self.plan.columns
         if columns is None:
             return super().parse(lines, state)

@@ -41,6 +41,27 @@ from shadowlens.spec.plan import Candidate, ColumnPlan, Plan
 _MAX_U64 = 2**64 - 1
 
 
+def condition_hits(values: pl.Series, cond: Condition) -> np.ndarray[Any, Any]:
+    """Rows of ``values`` (null tokens already null) where ``cond`` holds, as a bool array.
+
+    Each distinct value is tested once (vendor names and layouts repeat).
+    """
+    if cond.present is not None:
+        return (values.is_not_null() == cond.present).to_numpy().astype(bool)
+    distinct = values.unique().drop_nulls()
+    if cond.equals:
+        lower = [v.lower() for v in cond.equals]
+        hits = distinct.filter(distinct.str.strip_chars().str.to_lowercase().is_in(lower))
+    elif cond.not_regex is not None:  # a missing value matches no regex
+        hits = distinct.filter(~distinct.str.contains(cond.not_regex))
+    else:
+        hits = distinct.filter(distinct.str.contains(cond.regex or ""))
+    hit = values.is_in(hits.implode())
+    if cond.not_regex is not None:
+        hit = hit | values.is_null()
+    return hit.fill_null(False).to_numpy().astype(bool)
+
+
 def _accept_ip(expr: pl.Expr) -> pl.Expr:
     return nz.valid_ip(expr)
 
@@ -162,22 +183,7 @@ class _Table:
         return ok
 
     def _test(self, cond: Condition) -> np.ndarray[Any, Any]:
-        values = self.clean(cond.field)
-        if cond.present is not None:
-            return (values.is_not_null() == cond.present).to_numpy().astype(bool)
-        # Each distinct value is tested once (vendor names and layouts repeat).
-        distinct = values.unique().drop_nulls()
-        if cond.equals:
-            lower = [v.lower() for v in cond.equals]
-            hits = distinct.filter(distinct.str.strip_chars().str.to_lowercase().is_in(lower))
-        elif cond.not_regex is not None:  # a missing value matches no regex
-            hits = distinct.filter(~distinct.str.contains(cond.not_regex))
-        else:
-            hits = distinct.filter(distinct.str.contains(cond.regex or ""))
-        hit = values.is_in(hits.implode())
-        if cond.not_regex is not None:
-            hit = hit | values.is_null()
-        return hit.fill_null(False).to_numpy().astype(bool)
+        return condition_hits(self.clean(cond.field), cond)
 
     # -- candidates -------------------------------------------------------------------
     def raw_series(self, cand: Candidate, rows: np.ndarray[Any, Any] | None = None) -> pl.Series:

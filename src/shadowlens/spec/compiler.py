@@ -60,6 +60,7 @@ from shadowlens.spec.plan import (
     DetectPlan,
     DirectivePlan,
     HeadPlan,
+    LayoutPlan,
     PairsPlan,
     Plan,
     PrefixPlan,
@@ -123,6 +124,7 @@ def compile_spec(spec: FormatSpec, options: Mapping[str, str] | None = None) -> 
         columns=columns,
         options=opts,
         trim=spec.record.trim,
+        header=spec.record.header,
     )
 
 
@@ -400,16 +402,38 @@ def _columns(
             comment="^" + terminal_regex(lark, "COMMENT") + "$",
         )
     extra = options.get(c.extra_option, c.extra) if c.extra_option else c.extra
+    value = terminal_regex(lark, token)
+    region = cell = None
+    if c.delimiter is not None:
+        d = re.escape(c.delimiter)
+        region = f"^(?:(?:{value})?{d})*(?:{value})?$"
+        cell = f"(?:{value})?{d}"
+        check_rust_regex(region, f"record.columns ({c.rule})")
+    layouts = []
+    for layout in c.layouts:
+        when = _resolve(layout.when, options)
+        if when is None:  # an option test fails: the layout is off for the run
+            continue
+        required = layout.required if layout.required is not None else len(layout.names)
+        layouts.append(LayoutPlan(layout.name, layout.names, when, required))
+    for cond in (w for layout in layouts for w in layout.when):
+        for pattern in filter(None, (cond.regex, cond.not_regex)):
+            check_rust_regex(pattern, f"record.columns.layouts when {cond.field}")
     return ColumnsPlan(
         rule=c.rule,
         token=token,
-        token_regex=terminal_regex(lark, token),
+        token_regex=value,
         quote=c.quote,
         names=c.names,
         names_option=c.names_option,
         directive=directive,
         extra=extra,
         case_insensitive=c.case_insensitive,
+        delimiter=c.delimiter,
+        region_regex=region,
+        cell_regex=cell,
+        layouts=tuple(layouts),
+        required=c.required,
     )
 
 
@@ -430,8 +454,10 @@ def _picked(
             rules = ", ".join(fields) or "none"
             msg = f"[fields] reads {name!r}, which is not a field rule of {spec.grammar} (fields: {rules})"
             raise SpecError(msg, path=str(spec.path), line=_line_of(spec, name))
-        if columns is not None and columns.names and not columns.directive:
-            names = {n.lower() if columns.case_insensitive else n for n in columns.names}
+        if columns is not None and (columns.names or columns.layouts) and not columns.directive:
+            every = [*columns.names, *(n for lay in columns.layouts for n in lay.names)]
+            every += ["#fields", "#layout"]
+            names = {n.lower() if columns.case_insensitive else n for n in every}
             if (name.lower() if columns.case_insensitive else name) not in names:
                 msg = f"[fields] reads {name!r}, which is neither a field rule nor a column name"
                 raise SpecError(msg, path=str(spec.path), line=_line_of(spec, name))

@@ -167,18 +167,38 @@ class PairsSpec:
 
 
 @dataclass(frozen=True)
+class LayoutSpec:
+    """A column layout chosen per line by its own values (PAN-OS ``TRAFFIC``/``THREAT``).
+
+    ``when`` tests values by their name in ``names``; ``required`` is how many
+    values a line must have (the rest of ``names`` may be missing: older versions).
+    """
+
+    name: str
+    names: tuple[str, ...]
+    when: tuple[Condition, ...] = ()
+    required: int | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class ColumnsSpec:
-    """Delimited values held by one rule, named by a fixed list or a directive.
+    """Delimited values held by one rule, named by a fixed list, a directive or per line.
 
     ``names`` gives the layout; ``directive`` names a directive line (``#Fields:``)
     that sets it from its line on, and ``names_option`` a format option that gives
-    the layout before the first directive.
+    the layout before the first directive. ``layouts`` choose a layout per line
+    by its values (``names`` then reads the lines no layout claims). ``delimiter``
+    separates values (CSV) instead of blanks.
     """
 
     rule: str
     token: str
     quote: str | None = None
     names: tuple[str, ...] = ()
+    delimiter: str | None = None
+    layouts: tuple[LayoutSpec, ...] = ()
+    required: int | None = None
     directive: str | None = None
     names_option: str | None = None
     directive_rule: str | None = None
@@ -199,6 +219,7 @@ class RecordSpec:
     pairs: tuple[PairsSpec, ...] = ()
     columns: ColumnsSpec | None = None
     trim: str = ""
+    header: str | None = None
 
 
 @dataclass(frozen=True)
@@ -398,8 +419,17 @@ class _Reader:
             raise self.fail(msg)
         self.known(
             fmt,
-            {"name", "description", "grammar", "start", "null", "module", "vendor", "product",
-             "variants"},
+            {
+                "name",
+                "description",
+                "grammar",
+                "start",
+                "null",
+                "module",
+                "vendor",
+                "product",
+                "variants",
+            },
             "format",
         )
         name = self.string(fmt, "name", "format", required=True) or ""
@@ -434,7 +464,9 @@ class _Reader:
 
     def record(self, data: Mapping[str, Any], options: set[str]) -> RecordSpec:
         self.known(
-            data, {"fields", "prefix", "marker", "escapes", "pairs", "columns", "trim"}, "record"
+            data,
+            {"fields", "prefix", "marker", "escapes", "pairs", "columns", "trim", "header"},
+            "record",
         )
         fields = self.strings(data, "fields", "record") if "fields" in data else None
         columns = None
@@ -478,9 +510,12 @@ class _Reader:
             self.known(
                 c,
                 {"rule", "token", "quote", "names", "directive", "names_option", "directive_rule",
-                 "extra", "extra_option", "case_insensitive"},
+                 "extra", "extra_option", "case_insensitive", "delimiter", "layouts", "lists",
+                 "required"},
                 where,
             )  # fmt: skip
+            lists = self.name_lists(c, where)
+            layouts = self.layouts(c.get("layouts", []), where, lists, options)
             extra = self.string(c, "extra", where) or "keep"
             if extra not in ("keep", "quarantine"):
                 msg = f"{where}.extra must be 'keep' or 'quarantine', not {extra!r}"
@@ -494,7 +529,10 @@ class _Reader:
                 rule=self.string(c, "rule", where, required=True) or "",
                 token=self.string(c, "token", where, required=True) or "",
                 quote=self.string(c, "quote", where),
-                names=self.strings(c, "names", where),
+                names=self.splice(self.strings(c, "names", where), lists, where),
+                delimiter=self.string(c, "delimiter", where),
+                layouts=layouts,
+                required=self.count(c, "required", where),
                 directive=self.string(c, "directive", where),
                 names_option=self.string(c, "names_option", where),
                 directive_rule=self.string(c, "directive_rule", where),
@@ -503,9 +541,19 @@ class _Reader:
                 case_insensitive=bool(c.get("case_insensitive", True)),
                 line=self.locate(where) or 0,
             )
-            if not columns.names and not columns.directive and not columns.names_option:
-                msg = f"{where}: give the column names (names), a directive, or names_option"
+            if not (columns.names or columns.directive or columns.names_option or layouts):
+                msg = (
+                    f"{where}: give the column names (names, layouts), a directive, or names_option"
+                )
                 raise self.fail(msg, where)
+            if layouts and columns.directive:
+                msg = f"{where}: layouts chosen per line and a directive cannot be combined"
+                raise self.fail(msg, where, "layouts")
+            if columns.delimiter is not None and (
+                not columns.delimiter or columns.delimiter in (columns.quote or "")
+            ):
+                msg = f"{where}.delimiter must be a non-empty text other than the quote"
+                raise self.fail(msg, where, "delimiter")
         if pairs and columns:
             msg = "record: a format has key=value pairs or delimited columns, not both"
             raise self.fail(msg, "record.columns")
@@ -517,7 +565,67 @@ class _Reader:
             pairs=tuple(pairs),
             columns=columns,
             trim=self.string(data, "trim", "record") or "",
+            header=self.regex(self.string(data, "header", "record"), "record", "header"),
         )
+
+    def count(self, data: Mapping[str, Any], key: str, where: str) -> int | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            msg = f"{where}.{key} must be a whole number >= 0"
+            raise self.fail(msg, where, key)
+        return value
+
+    def name_lists(self, data: Mapping[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+        """``lists``: named runs of column names, spliced into layouts as ``"@NAME"``."""
+        raw = self.table(data, "lists", f"{where}.lists")
+        return {name: self.strings(raw, name, f"{where}.lists") for name in raw}
+
+    def splice(
+        self, names: tuple[str, ...], lists: Mapping[str, tuple[str, ...]], where: str
+    ) -> tuple[str, ...]:
+        out: list[str] = []
+        for name in names:
+            if name.startswith("@"):
+                if name[1:] not in lists:
+                    msg = f"{where}: {name!r} names no list of {where}.lists ({', '.join(lists) or 'none'})"
+                    raise self.fail(msg, where)
+                out += lists[name[1:]]
+            else:
+                out.append(name)
+        return tuple(out)
+
+    def layouts(
+        self,
+        data: Any,
+        where: str,
+        lists: Mapping[str, tuple[str, ...]],
+        options: set[str],
+    ) -> tuple[LayoutSpec, ...]:
+        where = f"{where}.layouts"
+        if not isinstance(data, list) or not all(isinstance(d, Mapping) for d in data):
+            msg = f"{where} must be an array of tables ([[record.columns.layouts]])"
+            raise self.fail(msg, where)
+        found = []
+        for entry in data:
+            self.known(entry, {"name", "names", "when", "required"}, where)
+            name = self.string(entry, "name", where, required=True) or ""
+            names = self.splice(self.strings(entry, "names", where), lists, where)
+            if not names:
+                msg = f"{where} ({name}): names is empty"
+                raise self.fail(msg, where, "names")
+            when = self.conditions(entry.get("when", {}), where, options)
+            for cond in when:
+                if cond.option is None and cond.field not in names:
+                    msg = f"{where} ({name}): when tests {cond.field!r}, which is not one of its names"
+                    raise self.fail(msg, where, "when")
+            required = self.count(entry, "required", where)
+            if required is not None and required > len(names):
+                msg = f"{where} ({name}): required ({required}) is more than its {len(names)} names"
+                raise self.fail(msg, where, "required")
+            found.append(LayoutSpec(name, names, when, required, self.locate(where) or 0))
+        return tuple(found)
 
     def field_table(
         self, data: Mapping[str, Any], where: str, options: set[str]

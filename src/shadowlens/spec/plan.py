@@ -120,8 +120,24 @@ class DirectivePlan:
 
 
 @dataclass(frozen=True)
+class LayoutPlan:
+    """A layout chosen per line: its names, the tests on its values, the values required."""
+
+    name: str
+    names: tuple[str, ...]
+    when: tuple[Condition, ...]
+    required: int
+
+
+@dataclass(frozen=True)
 class ColumnsPlan:
-    """Delimited values: one ``token_regex`` match per value, named by a layout."""
+    """Delimited values: one ``token_regex`` match per value, named by a layout.
+
+    With a ``delimiter`` (CSV), ``token_regex`` is one value without the delimiter,
+    ``region_regex`` the whole region (values and delimiters, empty values
+    allowed) and ``cell_regex`` one value followed by its delimiter. ``layouts``
+    are tried in order on each line's values; lines no layout claims read ``names``.
+    """
 
     rule: str
     token: str
@@ -132,6 +148,11 @@ class ColumnsPlan:
     directive: DirectivePlan | None
     extra: str
     case_insensitive: bool
+    delimiter: str | None = None
+    region_regex: str | None = None
+    cell_regex: str | None = None
+    layouts: tuple[LayoutPlan, ...] = ()
+    required: int | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +214,7 @@ class Plan:
     columns: ColumnsPlan | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     trim: str = ""
+    header: str | None = None
 
     @property
     def name(self) -> str:
