@@ -1,4 +1,4 @@
-"""Deterministic benchmark corpus: Zscaler-like CEF, LEEF 2.0 and Blue Coat-like W3C.
+"""Deterministic benchmark corpus: CEF, LEEF 2.0, W3C, and one vendor format per family.
 
 Same seed and line count -> same bytes, on every run and in every process.
 
@@ -13,6 +13,9 @@ Same seed and line count -> same bytes, on every run and in every process.
 * ``leef_<N>.log``: syslog prefix + ``LEEF:2.0|...|^|``, 23 ``^``-separated attributes.
 * ``w3c_<N>.log``: ProxySG-style header block with ``#Fields`` (25 fields), quoted
   user agents, categories and content types; N entry lines after 5 directives.
+* ``fortigate_<N>.log`` (key=value family): FortiOS traffic and webfilter lines;
+  ``paloalto_<N>.log`` (CSV family): PAN-OS TRAFFIC and THREAT url lines;
+  ``cisco-asa_<N>.log`` (message-ID family): ASA 302013/302014/302015/106023/304001.
 
 The traffic model is in ``world.py``: about 5,000 destination hosts (Zipf-like,
 s = 1.05; well-known SaaS hosts from ``vocab.py`` mixed with synthetic unknown
@@ -41,7 +44,7 @@ from world import SEED, Clock, Events, World, build_world, cef_ext, events
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
-FORMATS = ("cef", "leef", "w3c")
+FORMATS = ("cef", "leef", "w3c", "fortigate", "paloalto", "cisco-asa")
 BLOCK = 20_000
 
 Formatter = Callable[[random.Random, World, Events, Clock], Iterator[str]]
@@ -219,8 +222,144 @@ def _w3c_quote(value: str) -> str:
     return '"' + value.replace('"', '""') + '"' if (" " in value or '"' in value) else value
 
 
-WRITERS: dict[str, Formatter] = {"cef": cef_lines, "leef": leef_lines, "w3c": w3c_lines}
 _CACHE: dict[tuple[int, str], object] = {}
+
+
+# -- vendor families: key=value (FortiGate), CSV (PAN-OS), message ID (Cisco ASA) ----------
+
+
+def fortigate_lines(rng: random.Random, world: World, ev: Events, clock: Clock) -> Iterator[str]:
+    """FortiOS 7 key=value: 90% traffic (forward, close/deny), 10% utm webfilter.
+
+    Quoted and bare values as FortiOS writes them; ``sentbyte`` is the originator's
+    (the user's) upload. About 640 bytes a line.
+    """
+    rnd = rng.random
+    for i, t in enumerate(ev.t):
+        c = clock.at(t)
+        h = ev.host[i]
+        u = ev.user[i]
+        r = rnd()
+        sport = 1024 + int(r * 64000)
+        head = (
+            f'<189>date={c.date} time={c.time} devname="FGT60F-HQ" devid="FGT60FTK21000001" '
+            f'eventtime={t}{int(r * 1e9):09d} tz="+0000" '
+        )
+        who = f'srcip={world.user_ip[u]} srcport={sport} srcintf="internal" srcintfrole="lan" '
+        dst = f'dstip={h.ip} dstport={ev.port[i]} dstintf="wan1" dstintfrole="wan" '
+        if r < 0.9:
+            action = "deny" if ev.blocked[i] else "close"
+            yield (
+                f'{head}logid="0000000013" type="traffic" subtype="forward" level="notice" '
+                f'vd="root" {who}{dst}srccountry="Reserved" dstcountry="United States" '
+                f'sessionid={100000 + i} proto=6 action="{action}" policyid=7 policytype="policy" '
+                f'service="HTTPS" trandisp="snat" transip=198.51.100.10 transport={sport} '
+                f'appcat="unscanned" duration={int(r * 300)} sentbyte={ev.up[i]} '
+                f"rcvdbyte={ev.down[i]} sentpkt={1 + ev.up[i] // 1400} "
+                f'rcvdpkt={1 + ev.down[i] // 1400} user="{world.users[u]}" '
+                f'hostname="{h.name}" crscore=0 craction=0'
+            )
+        else:
+            blocked = ev.blocked[i]
+            yield (
+                f'{head}logid="0316013056" type="utm" subtype="webfilter" '
+                f'eventtype="ftgd_{"blk" if blocked else "allow"}" level="{"warning" if blocked else "notice"}" '
+                f'vd="root" policyid=7 sessionid={100000 + i} user="{world.users[u]}" {who}{dst}'
+                f'proto=6 service="HTTPS" hostname="{h.name}" profile="default" '
+                f'action="{"blocked" if blocked else "passthrough"}" reqtype="direct" '
+                f'url="https://{h.name}{ev.path[i]}" sentbyte={ev.up[i]} rcvdbyte={ev.down[i]} '
+                f'direction="outgoing" msg="URL belongs to a category in policy" '
+                f'method="domain" cat=52 catdesc="{h.category}"'
+            )
+
+
+def paloalto_lines(rng: random.Random, world: World, ev: Events, clock: Clock) -> Iterator[str]:
+    """PAN-OS 10.1 syslog CSV: 85% TRAFFIC end, 15% THREAT url (the URL in column 32).
+
+    ``Bytes Sent`` is client to server. About 520 bytes a line.
+    """
+    rnd = rng.random
+    for i, t in enumerate(ev.t):
+        c = clock.at(t)
+        h = ev.host[i]
+        u = ev.user[i]
+        r = rnd()
+        when = f"{c.date.replace('-', '/')} {c.time}"
+        sport = 1024 + int(r * 64000)
+        action = "deny" if ev.blocked[i] else "allow"
+        user = f"contoso\\{world.users[u]}"
+        common = (
+            f"<14>{c.bsd} PA-3220 1,{when},012801001234,{{type}},{{subtype}},2561,{when},"
+            f"{world.user_ip[u]},{h.ip},198.51.100.10,{h.ip},allow-web,{user},,ssl,vsys1,"
+            f"trust,untrust,ethernet1/1,ethernet1/2,log-fwd,{when},{200000 + i},1,{sport},"
+            f"{ev.port[i]},{sport},{ev.port[i]},0x400000,tcp,{action},"
+        )
+        if r < 0.85:
+            yield (
+                common.format(type="TRAFFIC", subtype="end")
+                + f"{ev.up[i] + ev.down[i]},{ev.up[i]},{ev.down[i]},"
+                f"{2 + (ev.up[i] + ev.down[i]) // 1400},{when},{int(r * 300)},"
+                f"{h.category.lower().replace(' ', '-')},0,{7000000 + i},0x0,10.0.0.0-10.255.255.255,"
+                f"United States,0,{1 + ev.up[i] // 1400},{1 + ev.down[i] // 1400},tcp-fin,0,0,0,0,,"
+                f"PA-3220,from-policy,,,0,,0,,N/A,0,0,0,0"
+            )
+        else:
+            url = f"{h.name}{ev.path[i]}".replace('"', "")
+            yield (
+                common.format(type="THREAT", subtype="url")
+                + f'"{url}",(9999),{h.category.lower().replace(" ", "-")},informational,'
+                f"client-to-server,{7000000 + i},0x8000000000000000,10.0.0.0-10.255.255.255,"
+                f'United States,0,text/html,0,,,1,"{vocab.USER_AGENTS[ev.ua[i]].replace(chr(34), "")}",,,,,,,,,'
+            )
+
+
+def cisco_asa_lines(rng: random.Random, world: World, ev: Events, clock: Clock) -> Iterator[str]:
+    """Cisco ASA syslog by message ID: built/teardown TCP and UDP, 106023 denies, 304001 URLs.
+
+    About 180 bytes a line.
+    """
+    rnd = rng.random
+    for i, t in enumerate(ev.t):
+        c = clock.at(t)
+        h = ev.host[i]
+        u = ev.user[i]
+        r = rnd()
+        src, port = world.user_ip[u], 1024 + int(r * 64000)
+        head = f"<166>{c.cef} asa01 : "
+        if ev.blocked[i]:
+            yield (
+                f"{head}%ASA-4-106023: Deny tcp src inside:{src}/{port} dst outside:{h.ip}/"
+                f'{ev.port[i]} by access-group "inside_access_in" [0x0, 0x0]'
+            )
+        elif r < 0.4:
+            yield (
+                f"{head}%ASA-6-302013: Built outbound TCP connection {300000 + i} for outside:"
+                f"{h.ip}/{ev.port[i]} ({h.ip}/{ev.port[i]}) to inside:{src}/{port} "
+                f"(198.51.100.10/{port})"
+            )
+        elif r < 0.8:
+            yield (
+                f"{head}%ASA-6-302014: Teardown TCP connection {300000 + i} for outside:"
+                f"{h.ip}/{ev.port[i]} to inside:{src}/{port} duration 0:00:{int(r * 59):02d} "
+                f"bytes {ev.up[i] + ev.down[i]} TCP FINs"
+            )
+        elif r < 0.9:
+            yield (
+                f"{head}%ASA-6-302015: Built outbound UDP connection {300000 + i} for outside:"
+                f"{h.ip}/53 ({h.ip}/53) to inside:{src}/{port} (198.51.100.10/{port})"
+            )
+        else:
+            yield (f"{head}%ASA-5-304001: {src} Accessed URL {h.ip}:http://{h.name}{ev.path[i]}")
+
+
+WRITERS: dict[str, Formatter] = {
+    "cef": cef_lines,
+    "leef": leef_lines,
+    "w3c": w3c_lines,
+    "fortigate": fortigate_lines,
+    "paloalto": paloalto_lines,
+    "cisco-asa": cisco_asa_lines,
+}
 
 
 def _cached(world: World, key: str, make: Callable[[], list[str]]) -> list[str]:
