@@ -141,9 +141,7 @@ def _hiding_quotes(pair_re: str, template: tuple[str, ...]) -> tuple[str, ...]:
     ('"',)
     """
     pair = re.compile(pair_re)
-    return tuple(
-        q for q in "\"'" if any(pair.fullmatch(f"k={q}1 {key}=2{q}") for key in template)
-    )
+    return tuple(q for q in "\"'" if any(pair.fullmatch(f"k={q}1 {key}=2{q}") for key in template))
 
 
 def _by_template(
