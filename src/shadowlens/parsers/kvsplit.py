@@ -83,9 +83,17 @@ def split_extension(
             template = learn_template(sample.get_column("pairs"), "=", sample_rows, min_share)
     if not template or not _template_ok(pair_re, tuple(template)):
         return reference_split(frame, pair_re, text=text, head=head)
-    rows, pairs = _by_template(
-        frame.get_column(text), frame.get_column(head_len).to_numpy(), template
-    )
+    # A quoted value may hold ` key=` (FortiGate `msg="a user=b"`): such rows need the
+    # grammar's split, so only rows without those quote characters are cut by bytes.
+    hiding = _hiding_quotes(pair_re, tuple(template))
+    candidates = np.arange(frame.height)
+    if hiding:
+        quoted = pl.any_horizontal(pl.col(text).str.contains(q, literal=True) for q in hiding)
+        unquoted = frame.select(~quoted.fill_null(False)).to_series().to_numpy()
+        candidates = np.flatnonzero(unquoted)
+    texts = frame.get_column(text).gather(candidates)
+    rows, pairs = _by_template(texts, frame.get_column(head_len).to_numpy()[candidates], template)
+    rows = candidates[rows]
     taken = np.zeros(frame.height, dtype=bool)
     taken[rows] = True
     mask = pl.Series(taken)
@@ -121,6 +129,19 @@ def _template_ok(pair_re: str, template: tuple[str, ...]) -> bool:
         if [m.group() for m in pair.finditer(f"k=1 {key}=2")] != ["k=1 ", f"{key}=2"]:
             return False
     return True
+
+
+@functools.cache
+def _hiding_quotes(pair_re: str, template: tuple[str, ...]) -> tuple[str, ...]:
+    """The quote characters inside which the grammar keeps `` key=`` as part of a value.
+
+    Examples
+    --------
+    >>> _hiding_quotes(r'[a-z]+=(?:"[^"]*"|[^ ]*)(?: +|$)', ("user",))
+    ('"',)
+    """
+    pair = re.compile(pair_re)
+    return tuple(q for q in "\"'" if any(pair.fullmatch(f"k={q}1 {key}=2{q}") for key in template))
 
 
 def _by_template(

@@ -711,7 +711,7 @@ class _Reader:
         return Alternative(
             sources=self.strings(data, "from", where),
             join=self.strings(data, "join", where),
-            sep=self.string(data, "sep", where) or " ",
+            sep=_default(self.string(data, "sep", where), " "),
             between=between,
             value=None
             if value is None
@@ -865,3 +865,8 @@ def referenced_fields(spec: FormatSpec) -> list[str]:
     for quirk in spec.quirks:
         seen.update(dict.fromkeys(c.field for c in quirk.when if c.option is None))
     return list(seen)
+
+
+def _default(value: str | None, default: str) -> str:
+    """``value``, or ``default`` when it is not given (an empty string is a value: ``sep = ""``)."""
+    return default if value is None else value
