@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-
 from typing import Any
 
 import pytest
