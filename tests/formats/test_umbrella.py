@@ -111,6 +111,10 @@ def test_proxy_key_columns_and_identity_types() -> None:
     (network,) = records([proxy_line(v2="Paris HQ", v22="Networks")])
     assert (network["user_name"], network["src_host"]) == (None, None)
     assert network["extras"]["policy_identity"] == "Paris HQ"
+    (device,) = records([proxy_line(v2="Branch-ISR", v22="Network Devices")])
+    assert (device["user_name"], device["src_host"]) == (None, None)
+    (mobile,) = records([proxy_line(v2="iPhone-Jane", v22="Mobile Devices")])
+    assert mobile["src_host"] == "iPhone-Jane"
 
 
 @pytest.mark.parametrize(
