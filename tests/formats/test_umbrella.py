@@ -155,8 +155,25 @@ def test_header_rows_are_directives() -> None:
 
 def test_garbled_lines_are_quarantined_with_a_reason() -> None:
     bad = parse_lines(FMT, read_lines(HERE / "garbled.log")).quarantine.to_dicts()
-    assert [b["error_code"] for b in bad] == ["syntax", "field_count", "no_layout", "syntax"]
-    assert bad[2]["error_message"] == "no layout of the format claims this entry (dns, proxy)"
+    assert [b["error_code"] for b in bad] == ["syntax", "field_count", "syntax"]
+    assert bad[0]["error_message"] == "unexpected ' ' at column 49; expected \",\" or VALUE"
+
+
+def test_lines_of_other_log_types_are_records() -> None:
+    audit = (
+        '"1431210","2025-11-26 12:00:02","admin@contoso.example","Admin",'
+        '"logexportconfigurations","update","198.51.100.24","version: 11","version: 12"'
+    )
+    firewall = '"2025-11-26 12:00:09","12345","PAR-LT-0142","Roaming Computers","OUTBOUND","6"'
+    a, f = records([audit, firewall])
+    assert (a["event_class"], a["event_name"], a["user_name"]) == (
+        "audit",
+        "update",
+        "admin@contoso.example",
+    )
+    assert a["action"] is None  # an audit action is a change, not a verdict
+    assert (f["event_class"], f["event_time"].isoformat()) == ("other", "2025-11-26T12:00:09+00:00")
+    assert f["extras"]["extra_column_2"] == "12345"
 
 
 def test_detection_against_the_other_formats() -> None:
