@@ -149,8 +149,26 @@ def test_syslog_wrappings_are_split() -> None:
 def test_garbled_lines_are_quarantined_with_a_reason() -> None:
     lines = read_lines(HERE / "garbled.log")
     bad = parse_lines(FMT, lines).quarantine.to_dicts()
-    assert [b["error_code"] for b in bad] == ["syntax", "syntax", "syntax"]
+    assert [b["error_code"] for b in bad] == ["syntax", "syntax"]
     assert bad[0]["error_message"].startswith("unexpected '\"' at column 464")
+
+
+def test_nss_messages_behind_a_syslog_header_are_records() -> None:
+    alert = (
+        "<134>Nov 26 10:15:02 [10.0.0.143] ZscalerNSS: The NSS free memory has decreased to "
+        "1.40 GB which is below the recommended 1.55 GB fw01"
+    )
+    (row,) = records([alert], year=2025)
+    assert row["event_class"] == "message"
+    assert row["event_name"].startswith("The NSS free memory has decreased")
+    assert row["event_time"].isoformat() == "2025-11-26T10:15:02+00:00"  # the syslog time
+    assert row["tz_assumed"] is True
+    # common.syslog reads no bracketed host: host and tag stay in syslog_rest
+    assert row["extras"]["syslog_rest"] == "[10.0.0.143] ZscalerNSS:"
+    assert (row["action"], row["bytes_up"]) == (None, None)
+    # without a header, free text is not a Zscaler line
+    bad = parse_lines(FMT, ["The NSS free memory has decreased"]).quarantine.to_dicts()
+    assert [b["error_code"] for b in bad] == ["syntax"]
 
 
 def test_detection_against_the_other_formats() -> None:
