@@ -29,6 +29,17 @@ SAMPLES: dict[str, list[str]] = {
     "squid": [
         "1461576382.642    161 127.0.0.1 TCP_MISS/200 103701 GET http://www.cnn.com/ - DIRECT/199.27.79.73 text/html",
     ],
+    "zscaler": [
+        '"Mon Jun 20 15:29:11 2022","new-gre","HTTP","ebay.com/","Blocked","Ebay","Consumer Apps","72","14061","0","0","Productivity Loss","Shopping and Auctions","Online Shopping","None","None","0","None","None","new-gre","Default Department","172.17.3.49","66.211.175.229","GET","403","curl/7.68.0","None","FwFilter","Firewall_1","Other","None","NA","NA","N/A"',
+        "2025-11-26 10:15:02\treason=Allowed\taction=Allowed\trequestsize=598\tresponsesize=65\tClientIP=192.168.0.38\tvendor=Zscaler\thostname=www.example.com",
+    ],
+    "umbrella": [
+        '"2015-01-16 17:48:41","ActiveDirectoryUserName","ActiveDirectoryUserName,ADSite,Network","10.10.1.100","24.123.132.133","Blocked","1 (A)","NOERROR","domain-visited.com.","Chat,Photo Sharing,Social Networking","AD User","AD User,Site,Network","Chat,Social Networking"',
+        '"2025-11-26 10:15:02","PAR-LT-0142","10.20.1.15","198.51.100.24","162.125.66.18","text/html","ALLOWED","https://www.dropbox.com/home","","curl/8.5.0","200","1843","52311"',
+    ],
+    "netskope": [
+        "2025-11-26,10:15:02,412,1843,52311,54154,10.20.1.15,162.125.66.18,alice@contoso.example,GET,https,-,curl/8.5.0,-,200,text/html,www.dropbox.com,www.dropbox.com,/home,443,-,38664,Client,Dropbox,US,-,-,-,-,-,FR,-,-,-,-,-,Windows 11,-,-,Windows Device,Dropbox,1764152102,-,10.20.1.15,CloudApp,-,Cloud Storage,-,http_transaction,-,-,17778,17778,www.dropbox.com,-,-,-,-,-",
+    ],
 }
 
 FORMATS = get_plugins().formats()
