@@ -57,6 +57,13 @@ def test_layouts_are_chosen_by_the_values_of_each_line() -> None:
     assert threat["action_raw"] == "block-url"
 
 
+def test_the_syslog_prefix_is_split_into_syslog_fields() -> None:
+    (row,) = records([f"<14>Nov 26 10:15:02 fw01 {TRAFFIC}"])
+    assert row["extras"]["syslog_host"] == "fw01"
+    assert row["extras"]["syslog_pri"] == "<14>"
+    assert "acme_prefix" not in row["extras"]
+
+
 def test_a_layout_test_on_two_values_must_hold_on_both() -> None:
     other = "1,2025/11/26 10:15:03,THREAT,virus,10.1.2.3,203.0.113.7,443,tcp,alert"
     (row,) = records([other])

@@ -50,7 +50,7 @@ from shadowlens.parsers.directives import (
 )
 from shadowlens.parsers.extract import fast_fields, fields_schema, tree_fields
 from shadowlens.parsers.grammar import load_grammar_file
-from shadowlens.parsers.mapping import choose_layouts, named_columns, raw_fields
+from shadowlens.parsers.mapping import choose_layouts, named_columns, raw_fields, split_prefix
 from shadowlens.parsers.table import map_records
 from shadowlens.spec.compiler import compile_spec
 from shadowlens.spec.model import FormatSpec
@@ -280,10 +280,19 @@ class SpecFormat(GrammarFormat):
         ):
             required = self.plan.columns.required
         frame = named_columns(self.plan, fields, names, facts, required, layout)
+        prefix = self.plan.prefix
+        # Field rules before the values (the prefix split into syslog_*) come first in extras.
+        order: tuple[str, ...] = (
+            *(f for f in self.plan.fields if not (prefix and f == prefix.field)),
+            *(prefix.fields if prefix else ()),
+            *names,
+        )
+        if prefix is not None:
+            frame = split_prefix(frame, prefix.field, prefix.regex, prefix.fields)
         aliases = (
             {n.lower(): n for n in reversed(names)} if self.plan.columns.case_insensitive else {}
         )
-        return map_records(self.plan, frame, self.options, order=names, aliases=aliases)
+        return map_records(self.plan, frame, self.options, order=order, aliases=aliases)
 
     def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
         """Fast path, Lark for the rest, the field table (per layout for directive formats).
