@@ -50,7 +50,7 @@ from shadowlens.parsers.directives import (
 )
 from shadowlens.parsers.extract import fast_fields, fields_schema, tree_fields
 from shadowlens.parsers.grammar import load_grammar_file
-from shadowlens.parsers.mapping import choose_layouts, named_columns, raw_fields
+from shadowlens.parsers.mapping import choose_layouts, named_columns, raw_fields, split_prefix
 from shadowlens.parsers.table import map_records
 from shadowlens.spec.compiler import compile_spec
 from shadowlens.spec.model import FormatSpec
@@ -283,7 +283,12 @@ class SpecFormat(GrammarFormat):
         aliases = (
             {n.lower(): n for n in reversed(names)} if self.plan.columns.case_insensitive else {}
         )
-        return map_records(self.plan, frame, self.options, order=names, aliases=aliases)
+        order: tuple[str, ...] = names
+        prefix = self.plan.prefix
+        if prefix is not None:  # a syslog header before the values: its syslog_* fields
+            frame = split_prefix(frame, prefix.field, prefix.regex, prefix.fields)
+            order = (*names, *(f for f in prefix.fields if f not in names))
+        return map_records(self.plan, frame, self.options, order=order, aliases=aliases)
 
     def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
         """Fast path, Lark for the rest, the field table (per layout for directive formats).
