@@ -161,3 +161,11 @@ def test_layout_mistakes_are_spec_errors_with_the_line(
     with pytest.raises(SpecError, match=re.escape(message)) as info:
         parse_spec(text.replace(change[0], change[1], 1), SPEC)
     assert str(info.value).startswith(f"{SPEC}:")  # the file and the line
+
+
+def test_a_syslog_prefix_before_delimited_values_is_split_into_syslog_fields() -> None:
+    (row,) = records(["<14>Nov 26 10:15:02 fw01 " + TRAFFIC])
+    assert row["extras"]["syslog_pri"] == "<14>"
+    assert row["extras"]["syslog_host"] == "fw01"
+    assert row["extras"]["syslog_time"] == "Nov 26 10:15:02"
+    assert "acme_prefix" not in row["extras"]
