@@ -106,6 +106,16 @@ def test_opnsense_is_told_by_its_rule_label() -> None:
     assert opn["extras"]["syslog_rest"] == 'filterlog 61360 - [meta sequenceId="10"]'
 
 
+def test_opnsense_icmp_layout_with_datalength_type_and_code() -> None:
+    echo, needfrag, icmp6, igmp = rows(fixture("opnsense.log"))
+    assert echo["extras"]["icmp_type"] == "echoreq"
+    assert (echo["extras"]["icmp_id"], echo["extras"]["icmp_seq"]) == ("4242", "7")
+    assert (needfrag["extras"]["icmp_code"], needfrag["extras"]["icmp_mtu"]) == ("needfrag", "1400")
+    assert (icmp6["transport"], icmp6["extras"]["icmp_type"]) == ("ipv6-icmp", "neighbrsol")
+    assert igmp["extras"]["extra_column_21"] == "datalength=8"
+    assert igmp["observer_product"] == "pfSense"  # label "0": OPNsense cannot be told
+
+
 @pytest.mark.parametrize(
     ("line", "code", "message"),
     [
