@@ -32,6 +32,18 @@ SAMPLES: dict[str, list[str]] = {
     "squid": [
         "1461576382.642    161 127.0.0.1 TCP_MISS/200 103701 GET http://www.cnn.com/ - DIRECT/199.27.79.73 text/html",
     ],
+    "paloalto": [
+        "<14>Nov 26 10:15:02 PA-3220 1,2025/11/26 10:15:02,013201001234,TRAFFIC,end,2560,2025/11/26 10:15:01,10.1.2.3,162.125.66.18,198.51.100.10,162.125.66.18,allow-web,corp\\alice,,dropbox-base,vsys1,trust,untrust,ethernet1/2,ethernet1/1,fwd-all,2025/11/26 10:15:01,81234,1,52311,443,40112,443,0x400053,tcp,allow,52433920,52428800,5120,36210,2025/11/26 10:13:21,100,online-storage-and-backup,0,7203845,0x8000000000000000,10.0.0.0-10.255.255.255,United States,0,35100,1110,tcp-fin,0,0,0,0,,PA-3220,from-policy,,,0,,0,,N/A,0,0,0,0",
+        '<14>Nov 26 10:15:02 PA-3220 1,2025/11/26 10:16:40,013201001234,THREAT,url,2560,2025/11/26 10:16:39,10.1.2.4,104.16.99.52,198.51.100.10,104.16.99.52,block-gambling,corp\\bob,,web-browsing,vsys1,trust,untrust,ethernet1/2,ethernet1/1,fwd-all,2025/11/26 10:16:39,81301,1,50122,80,40555,80,0x40b000,tcp,block-url,"Casino.Example.com/play?tables=1,2",(9999),gambling,informational,client-to-server,7203901,0x8000000000000000,10.0.0.0-10.255.255.255,United States,0,text/html,0,,,1,Mozilla/5.0 (Windows NT 10.0; Win64; x64),,,http://news.example.org/,,,,,0,0,0,0,vsys1,PA-3220,,,,get,0,,0,,N/A,unknown,AppThreat-8850-8400,0x0,0,4294967295,',
+    ],
+    "pfsense": [
+        "<134>Nov 26 10:15:02 pfSense filterlog[48953]: 5,,,1000000103,igb1,match,block,in,4,0x0,,113,54321,0,DF,6,tcp,52,198.51.100.77,192.0.2.10,49152,3389,0,S,3117845567,,64240,,mss;nop;wscale;nop;nop;sackOK",
+        '<134>1 2025-11-26T11:15:08+01:00 OPNsense.localdomain filterlog 61360 - [meta sequenceId="9"] 96,,,02f4bab031b57d1e30553ce08e0ec131,vtnet0,match,pass,out,6,0x00,0x00000,255,ICMPv6,58,32,fe80::1,ff02::1:ff00:2,',
+    ],
+    "mdca-csv": [
+        "Timestamp,SourceIP,DestinationIP,DestinationURL,Username,UploadedBytes,DownloadedBytes,TotalBytes,Action",
+        "26/11/2025 10:15:01 AM,10.1.2.3,162.125.66.18,drive.example.com,alice,52428800,5120,52433920,Allowed",
+    ],
 }
 
 FORMATS = get_plugins().formats()
