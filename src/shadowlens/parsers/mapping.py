@@ -102,11 +102,19 @@ def choose_layouts(
 
 
 def _normalized_pairs(plan: Plan, frame: pl.DataFrame) -> pl.Expr:
-    """Pairs of every block stripped and unescaped by its own rules (several blocks)."""
+    """Pairs of every block stripped and unescaped by its own rules (several blocks).
+
+    A block whose separator differs from the first block's has its separator (the
+    first occurrence) replaced by the first block's, which the pick splits at.
+    """
     lists = pl.col("pairs")
     blocks = set(frame.get_column("_block").unique().drop_nulls().to_list())
+    first = plan.pairs[0].separator
     for index, block in enumerate(plan.pairs):
-        if (not block.strip and not block.escapes and not block.quote) or index not in blocks:
+        own = block.separator != first  # picked with the first block's separator
+        if (not block.strip and not block.escapes and not block.quote and not own) or (
+            index not in blocks
+        ):
             continue
         item = pl.element()
         if block.strip:
@@ -114,6 +122,8 @@ def _normalized_pairs(plan: Plan, frame: pl.DataFrame) -> pl.Expr:
         if block.quote:  # the value part of `key<sep>"value"`
             sep, q = re.escape(block.separator), re.escape(block.quote)
             item = item.str.replace(f"^(.*?{sep}){q}(.*){q}$", "${1}${2}")
+        if own:  # `key:value` -> `key=value`: the key ends at the block's own separator
+            item = item.str.replace(block.separator, first, literal=True)
         if block.escapes:
             item = item.str.replace_many(list(block.escapes), list(block.escapes.values()))
         lists = pl.when(pl.col("_block") == index).then(lists.list.eval(item)).otherwise(lists)
