@@ -305,11 +305,14 @@ def paloalto_lines(rng: random.Random, world: World, ev: Events, clock: Clock) -
             )
         else:
             url = f"{h.name}{ev.path[i]}".replace('"', "")
+            agent = vocab.USER_AGENTS[ev.ua[i]].replace('"', "")
+            category = h.category.lower().replace(" ", "-")
             yield (
                 common.format(type="THREAT", subtype="url")
-                + f'"{url}",(9999),{h.category.lower().replace(" ", "-")},informational,'
-                f"client-to-server,{7000000 + i},0x8000000000000000,10.0.0.0-10.255.255.255,"
-                f'United States,0,text/html,0,,,1,"{vocab.USER_AGENTS[ev.ua[i]].replace(chr(34), "")}",,,,,,,,,'
+                + f'"{url}",(9999),{category},informational,client-to-server,{7000000 + i},'
+                f"0x8000000000000000,10.0.0.0-10.255.255.255,United States,0,text/html,0,,,1,"
+                f'"{agent}",,,,,,,,0,0,0,0,vsys1,PA-3220,,,,{ev.method[i].lower()},0,,0,,N/A,'
+                f'unknown,AppThreat-8850-8400,0x0,0,4294967295,,"{category},low-risk",,0'
             )
 
 
