@@ -132,3 +132,17 @@ def test_a_date_ending_in_dash_digits_is_not_a_zone(
     )
     got = type_values(format_from_file(spec), "event_time", [text], options=ParseOptions())
     assert got.to_list() == [expected]
+
+
+def test_accept_on_a_text_column_splits_names_from_addresses(tmp_path: Path) -> None:
+    """``accept`` on a column read as text (no typing) keeps names or addresses only."""
+    grammar = 'start: client " " user\nclient: /[^ ]+/\nuser: /[^ ]+/\n'
+    table = (
+        'src_ip = { from = "client", accept = "ip" }\n'
+        'src_host = { from = "client", accept = "name" }\n'
+        'user_name = { from = "user" }\n'
+    )
+    fmt = format_from_file(_spec(tmp_path, "accept", grammar, table))
+    result = parse_lines(fmt, ["10.0.0.1 alice", "WKS-42.corp bob"])
+    assert result.records["src_ip"].to_list() == ["10.0.0.1", None]
+    assert result.records["src_host"].to_list() == [None, "WKS-42.corp"]

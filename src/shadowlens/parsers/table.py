@@ -245,7 +245,11 @@ class _Table:
             # read the same host): keep only addresses, or only names, of the shared value.
             plain = dataclasses.replace(cand, alt=dataclasses.replace(alt, accept=None))
             shared, _ = self.typed(plain, column)
-            base = self.helpers[shared.meta.output_name()]
+            name = shared.meta.output_name()
+            # A cheap typing (text as it is) is an expression over the frame, not a helper.
+            base = self.helpers.get(name)
+            if base is None:
+                base = self.frame.select(shared.alias(name)).to_series()
             keep = per_distinct(base, _accept_ip if alt.accept == "ip" else _accept_name)
             return self.helper(keep), None
         key = (
