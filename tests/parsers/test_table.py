@@ -146,3 +146,18 @@ def test_accept_on_a_text_column_splits_names_from_addresses(tmp_path: Path) -> 
     result = parse_lines(fmt, ["10.0.0.1 alice", "WKS-42.corp bob"])
     assert result.records["src_ip"].to_list() == ["10.0.0.1", None]
     assert result.records["src_host"].to_list() == [None, "WKS-42.corp"]
+
+
+@pytest.mark.parametrize(("repeat", "empty_accepted"), [("+", False), ("*", True)])
+def test_a_pair_list_the_grammar_requires_is_required_on_the_fast_path(
+    tmp_path: Path, repeat: str, empty_accepted: bool
+) -> None:
+    """``pairs: PAIR+`` rejects a line without pairs on both paths; ``PAIR*`` accepts it."""
+    grammar = (
+        f'start: time " " pairs\ntime: /[0-9]+/\npairs: PAIR{repeat}\n'
+        "PAIR: /[a-z]+=[^ ]*(?: +|$)/\n"
+    )
+    pairs = '[record.pairs]\nrule = "pairs"\ntoken = "PAIR"\n'
+    fmt = format_from_file(_spec(tmp_path, "req", grammar, 'src_ip = { from = "src" }', pairs))
+    report = assert_fast_matches_reference(fmt, ["2025 ", "2025 src=1.2.3.4"])
+    assert (report.agreed, report.rejected) == ((2, 0) if empty_accepted else (1, 1))

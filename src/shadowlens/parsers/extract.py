@@ -127,6 +127,8 @@ def _tail(plan: Plan, tail: str | None, block: int | None, frame: pl.DataFrame) 
         frame = split_extension(
             frame, pairs.token_regex, text="_text", head="_head", head_len="_head_len"
         )
+        if not pairs.may_be_empty:  # the grammar wants a pair at least (`PAIR+`)
+            frame = frame.filter(pl.col("pairs").list.len() > 0)
     else:
         region = pl.col("_text").str.slice(pl.col("_head").str.len_chars())
         frame = frame.with_columns(region.alias("_tail")).filter(

@@ -331,6 +331,7 @@ def _pairs(spec: FormatSpec, lark: Lark, rules: Mapping[str, Any]) -> tuple[Pair
                     strip=p.strip,
                     escapes=dict(p.escapes),
                     quote=p.quote,
+                    may_be_empty=re.search(region, "") is not None,
                 )
             )
             continue

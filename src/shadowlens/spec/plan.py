@@ -103,6 +103,7 @@ class PairsPlan:
     pair_regex: str | None = None
     clean_regex: str | None = None
     quote: str | None = None
+    may_be_empty: bool = True
 
 
 @dataclass(frozen=True)
