@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 from fixtures import VENDOR
-from golden_files import read_lines
 
+from golden_files import read_lines
 from shadowlens.contract import ParseOptions
 from shadowlens.engine.detect import detect_format
 from shadowlens.plugins.manager import get_plugins
@@ -81,7 +81,8 @@ def test_teardown_direction_option() -> None:
 def test_teardown_bytes_are_the_connection_total() -> None:
     row = one(TEARDOWN)
     assert row["bytes_total"] == 48213
-    assert row["bytes_up"] is None and row["bytes_down"] is None
+    assert row["bytes_up"] is None
+    assert row["bytes_down"] is None
     assert dict(zip(row["extras_keys"], row["extras_values"], strict=True))["duration"] == "0:00:30"
 
 
@@ -102,10 +103,17 @@ def test_ftd_initiator_bytes_are_up_and_responder_bytes_down() -> None:
 
 @pytest.mark.parametrize(
     ("verdict", "action"),
-    [("Allow", "allowed"), ("Trust", "allowed"), ("Block", "blocked"), ("Block with reset", "blocked")],
+    [
+        ("Allow", "allowed"),
+        ("Trust", "allowed"),
+        ("Block", "blocked"),
+        ("Block with reset", "blocked"),
+    ],
 )
 def test_ftd_rule_actions(verdict: str, action: str) -> None:
-    row = one(f"%FTD-6-430002: AccessControlRuleAction: {verdict}, SrcIP: 10.1.2.3, DstIP: 203.0.113.7")
+    row = one(
+        f"%FTD-6-430002: AccessControlRuleAction: {verdict}, SrcIP: 10.1.2.3, DstIP: 203.0.113.7"
+    )
     assert (row["action"], row["action_raw"]) == (action, verdict)
 
 
@@ -114,28 +122,53 @@ def test_acl_words() -> None:
         HEAD + "%ASA-6-106100: access-list in permitted tcp inside/10.1.2.3(51620) -> "
         "outside/203.0.113.7(443) hit-cnt 1 first hit [0xb6b7cd37, 0x0]"
     )
-    assert (permitted["action"], permitted["src_ip"], permitted["dst_port"]) == ("allowed", "10.1.2.3", 443)
+    assert (permitted["action"], permitted["src_ip"], permitted["dst_port"]) == (
+        "allowed",
+        "10.1.2.3",
+        443,
+    )
     denied = one(
         HEAD + "%ASA-4-106023: Deny udp src inside:10.1.2.3/5353 dst outside:203.0.113.8/53 "
         'by access-group "in" [0x0, 0x0]'
     )
-    assert (denied["action"], denied["transport"], denied["dst_ip"]) == ("blocked", "udp", "203.0.113.8")
+    assert (denied["action"], denied["transport"], denied["dst_ip"]) == (
+        "blocked",
+        "udp",
+        "203.0.113.8",
+    )
     inbound = one(
         HEAD + "%ASA-2-106001: Inbound TCP connection denied from 198.51.100.200/4444 to "
         "203.0.113.10/22 flags SYN on interface outside"
     )
-    assert (inbound["action"], inbound["src_ip"], inbound["severity"]) == ("blocked", "198.51.100.200", 8)
+    assert (inbound["action"], inbound["src_ip"], inbound["severity"]) == (
+        "blocked",
+        "198.51.100.200",
+        8,
+    )
 
 
 def test_url_accessed() -> None:
-    row = one(HEAD + "%ASA-5-304001: 10.1.2.3 Accessed URL 203.0.113.7:http://Files.Example.com/a?b=1")
+    row = one(
+        HEAD + "%ASA-5-304001: 10.1.2.3 Accessed URL 203.0.113.7:http://Files.Example.com/a?b=1"
+    )
     assert row["url"] == "http://Files.Example.com/a?b=1"
-    assert (row["dst_host"], row["dst_ip"], row["src_ip"]) == ("files.example.com", "203.0.113.7", "10.1.2.3")
+    assert (row["dst_host"], row["dst_ip"], row["src_ip"]) == (
+        "files.example.com",
+        "203.0.113.7",
+        "10.1.2.3",
+    )
 
 
 def test_other_message_ids_are_records_with_their_text() -> None:
-    row = one(HEAD + "%ASA-6-113039: Group <VPN> User <dave> IP <198.51.100.12> AnyConnect parent session started.")
-    assert (row["event_name"], row["event_class"], row["observer_product"]) == ("113039", "other", "ASA")
+    row = one(
+        HEAD
+        + "%ASA-6-113039: Group <VPN> User <dave> IP <198.51.100.12> AnyConnect parent session started."
+    )
+    assert (row["event_name"], row["event_class"], row["observer_product"]) == (
+        "113039",
+        "other",
+        "ASA",
+    )
     extras = dict(zip(row["extras_keys"], row["extras_values"], strict=True))
     assert extras["message_text"].startswith("Group <VPN>")
 
@@ -162,8 +195,16 @@ def test_time_with_zone_is_not_assumed(prefix: str, utc: str) -> None:
 @pytest.mark.parametrize(
     ("line", "code", "message"),
     [
-        (HEAD + "%ASA-6-302014: Teardown TCP connection 9 for outside:203.0.113.7/443", "unexpected_end", "line ends early"),
-        (HEAD + "%ASA-6-302013: Built sideways TCP connection 9 for outside:203.0.113.7/443", "syntax", "expected DIRECTION"),
+        (
+            HEAD + "%ASA-6-302014: Teardown TCP connection 9 for outside:203.0.113.7/443",
+            "unexpected_end",
+            "line ends early",
+        ),
+        (
+            HEAD + "%ASA-6-302013: Built sideways TCP connection 9 for outside:203.0.113.7/443",
+            "syntax",
+            "expected DIRECTION",
+        ),
     ],
 )
 def test_garbled_listed_ids_are_quarantined(line: str, code: str, message: str) -> None:
@@ -175,7 +216,11 @@ def test_garbled_listed_ids_are_quarantined(line: str, code: str, message: str) 
 
 
 def test_detection_against_the_other_formats() -> None:
-    formats = {n: e for n, e in get_plugins().formats().items() if e.plugin.startswith("shadowlens.formats.")}
+    formats = {
+        n: e
+        for n, e in get_plugins().formats().items()
+        if e.plugin.startswith("shadowlens.formats.")
+    }
     assert detect_format([BUILT_OUT, TEARDOWN], formats)[0] == "cisco-asa"
     for other in ("cef", "leef", "juniper-srx", "netscreen"):
         assert formats[other].cls.detect([BUILT_OUT, TEARDOWN]) < 0.5
