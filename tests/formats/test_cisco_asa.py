@@ -226,3 +226,29 @@ def test_detection_against_the_other_formats() -> None:
         assert formats[other].cls.detect([BUILT_OUT, TEARDOWN]) < 0.5
     cef = "CEF:0|Cisco|ASA|9.8|302013|Built connection|1|src=10.1.2.3 msg=%ASA-6-302013:"
     assert ASA.detect([cef]) < 0.5
+
+
+def test_firepower_sfims_connection_event() -> None:
+    """SFIMS lines carry no %FTD tag; the same Initiator/Responder rule applies."""
+    line = (
+        "<111> Nov 26 10:15:02 fw01 SFIMS: Protocol: TCP, SrcIP: 10.1.2.3, DstIP: 203.0.113.7, "
+        "SrcPort: 47097, DstPort: 443, AccessControlRuleAction: Block with reset, "
+        "InitiatorBytes: 54, ResponderBytes: 0"
+    )
+    row = one(line)
+    assert (row["src_ip"], row["dst_port"], row["transport"]) == ("10.1.2.3", 443, "tcp")
+    assert (row["bytes_up"], row["bytes_down"], row["action"]) == (54, 0, "blocked")
+    assert (row["event_name"], row["event_class"], row["observer_product"]) == (
+        "SFIMS",
+        "connection-event",
+        "Firepower",
+    )
+    assert ASA.detect([line]) == 1.0
+
+
+def test_asa_prefix_never_passes_sfims() -> None:
+    """A line with `SFIMS: ` before its `%` tag is read as SFIMS pairs, on both engines."""
+    line = "<111> Nov 26 10:15:02 fw01 SFIMS: Note: x %ASA-6-113039: text"
+    assert_fast_matches_reference(ASA, [line])
+    row = one(line)
+    assert row["event_name"] == "SFIMS"
