@@ -252,3 +252,14 @@ def test_asa_prefix_never_passes_sfims() -> None:
     assert_fast_matches_reference(ASA, [line])
     row = one(line)
     assert row["event_name"] == "SFIMS"
+
+
+def test_byte_direction_fixture() -> None:
+    """FTD upload and download; the ASA teardown of the upload has only its total."""
+    result = parse_lines(ASA, read_lines(VENDOR / "cisco-asa" / "byte_direction.log"))
+    rows = result.records.select("bytes_up", "bytes_down", "bytes_total").rows()
+    assert rows == [
+        (52428800, 480000, 52908800),
+        (610000, 104857600, 105467600),
+        (None, None, 52908800),
+    ]

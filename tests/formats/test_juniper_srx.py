@@ -187,3 +187,10 @@ def test_detection_against_the_other_formats() -> None:
     assert (
         SRX.detect(["<23>Nov 26 10:15:02 sw01 mib2d[1484]: SNMP_TRAP_LINK_UP: ifIndex 584"]) < 0.5
     )
+
+
+def test_byte_direction_fixture() -> None:
+    """An upload (text form) and a download (structured form)."""
+    result = parse_lines(SRX, read_lines(VENDOR / "juniper-srx" / "byte_direction.log"))
+    rows = result.records.select("bytes_up", "bytes_down").rows()
+    assert rows == [(52428800, 480000), (610000, 104857600)]

@@ -151,3 +151,10 @@ def test_detection_against_the_other_formats() -> None:
     assert detect_format([UPLOAD], formats)[0] == "netscreen"
     for other in ("cef", "leef", "cisco-asa", "juniper-srx"):
         assert formats[other].cls.detect([UPLOAD]) < 0.5
+
+
+def test_byte_direction_fixture() -> None:
+    """An upload and a download: sent is what the source sent, rcvd what it received."""
+    result = parse_lines(NS, read_lines(VENDOR / "netscreen" / "byte_direction.log"))
+    rows = result.records.select("bytes_up", "bytes_down").rows()
+    assert rows == [(52428800, 480000), (610000, 104857600)]
