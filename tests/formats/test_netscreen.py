@@ -158,3 +158,45 @@ def test_byte_direction_fixture() -> None:
     result = parse_lines(NS, read_lines(VENDOR / "netscreen" / "byte_direction.log"))
     rows = result.records.select("bytes_up", "bytes_down").rows()
     assert rows == [(52428800, 480000), (610000, 104857600)]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        'NetScreen device_id=0 [0]a-0(0): a="" src',  # a two-word key's first word ends a value
+        'NetScreen device_id=0 [0]a-0(0): a="x',  # unterminated quote
+        'NetScreen device_id=0 [0]a-a-0(0): icmp type="" src-xlated ipNetScreen"" ',  # hypothesis
+    ],
+)
+def test_fast_key_value_cut_is_checked_against_the_terminal(odd: str) -> None:
+    """The byte cut learned from the good row must not accept a row Lark rejects.
+
+    Engine change (parsers/kvsplit.py ``split_extension(check_tokens=)``, set by
+    parsers/extract.py for every pair terminal but ``common.KV_PAIR``): the cut takes
+    all text between two keys as the value, which NS_PAIR does not.
+    """
+    good = 'NetScreen device_id=0 [0]a-0(0): a="" '
+    if "icmp type" in odd:
+        good = 'NetScreen device_id=0 [0]a-0(0):icmp type="" '
+    report = assert_fast_matches_reference(NS, [good, odd])
+    assert (report.agreed, report.rejected) == (1, 1)
+
+
+def test_kvsplit_check_tokens_unit() -> None:
+    import polars as pl
+
+    from shadowlens.formats import builtin_spec
+    from shadowlens.parsers.kvsplit import split_extension
+    from shadowlens.spec.compiler import compile_spec
+
+    token = compile_spec(builtin_spec("netscreen")).pairs[0].token_regex
+    rest = ['a="" ', 'a="" src']
+    frame = pl.DataFrame({"_row": [0, 1], "field_1": rest, "_head": ["", ""]}).with_columns(
+        _head_len=pl.lit(0)
+    )
+    unchecked = split_extension(frame, token).sort("_row").get_column("_row").to_list()
+    checked = (
+        split_extension(frame, token, check_tokens=True).sort("_row").get_column("_row").to_list()
+    )
+    assert unchecked == [0, 1]  # the cut alone takes the odd row
+    assert checked == [0]  # the check sends it to the reference split, which drops it

@@ -125,7 +125,12 @@ def _tail(plan: Plan, tail: str | None, block: int | None, frame: pl.DataFrame) 
     pairs = plan.pairs[block]
     if pairs.token_regex is not None:
         frame = split_extension(
-            frame, pairs.token_regex, text="_text", head="_head", head_len="_head_len"
+            frame,
+            pairs.token_regex,
+            text="_text",
+            head="_head",
+            head_len="_head_len",
+            check_tokens=pairs.token != "KV_PAIR",
         )
     else:
         region = pl.col("_text").str.slice(pl.col("_head").str.len_chars())
