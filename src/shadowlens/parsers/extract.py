@@ -125,7 +125,12 @@ def _tail(plan: Plan, tail: str | None, block: int | None, frame: pl.DataFrame) 
     pairs = plan.pairs[block]
     if pairs.token_regex is not None:
         frame = split_extension(
-            frame, pairs.token_regex, text="_text", head="_head", head_len="_head_len"
+            frame,
+            pairs.token_regex,
+            text="_text",
+            head="_head",
+            head_len="_head_len",
+            check_tokens=pairs.token != "KV_PAIR",
         )
         if not pairs.may_be_empty:  # the grammar wants a pair at least (`PAIR+`)
             frame = frame.filter(pl.col("pairs").list.len() > 0)

@@ -60,6 +60,7 @@ def split_extension(
     head_len: str = "_head_len",
     sample_rows: int = 256,
     min_share: float = 0.3,
+    check_tokens: bool = False,
 ) -> pl.DataFrame:
     """``frame`` with a ``pairs`` column, for the rows whose extension the grammar covers.
 
@@ -74,6 +75,12 @@ def split_extension(
         Rows (evenly spread) split the reference way to learn the template.
     min_share
         The template must cover this share of the sample to be used.
+    check_tokens
+        Match every token of the byte cut against ``pair_re`` (rows with a token it
+        does not match take the reference split). The cut takes all text between two
+        keys as the value, which is proven for ``common.KV_PAIR`` only; a pair
+        terminal whose values refuse some words (ScreenOS two-word keys, unterminated
+        quotes) needs the check.
     """
     template = None
     if frame.height:
@@ -94,6 +101,11 @@ def split_extension(
     texts = frame.get_column(text).gather(candidates)
     rows, pairs = _by_template(texts, frame.get_column(head_len).to_numpy()[candidates], template)
     rows = candidates[rows]
+    if check_tokens and rows.size:
+        # A pair terminal other than KV_PAIR may reject what lies between two keys.
+        anchored = f"^(?:{pair_re})$"
+        good = pairs.list.eval(pl.element().str.contains(anchored)).list.all().to_numpy()
+        rows, pairs = rows[good], pairs.filter(pl.Series(good))
     taken = np.zeros(frame.height, dtype=bool)
     taken[rows] = True
     mask = pl.Series(taken)
