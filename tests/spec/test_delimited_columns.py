@@ -168,4 +168,3 @@ def test_layout_mistakes_are_spec_errors_with_the_line(
     with pytest.raises(SpecError, match=re.escape(message)) as info:
         parse_spec(text.replace(change[0], change[1], 1), SPEC)
     assert str(info.value).startswith(f"{SPEC}:")  # the file and the line
-
