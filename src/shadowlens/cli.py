@@ -318,7 +318,8 @@ def formats_list(
         else:
             origin = f"built-in ({entry.plugin})"
         cls = entry.cls
-        facts = [f"vendor: {cls.vendor}"] if cls.vendor else []
+        facts = [f"vendor: {' / '.join(filter(None, [cls.vendor, cls.product]))}"]
+        facts = facts if cls.vendor or cls.product else []
         if cls.variants:
             facts.append(f"variants: {', '.join(cls.variants)}")
         facts.append(origin)

@@ -102,6 +102,8 @@ class LogFormat(abc.ABC):
     description: ClassVar[str] = ""
     #: Who makes the appliance or service that writes the format ("Palo Alto Networks").
     vendor: ClassVar[str] = ""
+    #: The product or products that write it ("PAN-OS").
+    product: ClassVar[str] = ""
     #: Products and layouts the format reads ("TRAFFIC", "THREAT (url)"), for listings.
     variants: ClassVar[tuple[str, ...]] = ()
     #: Option names accepted in ``ParseOptions.options``; others are rejected.
@@ -134,6 +136,8 @@ class LogFormat(abc.ABC):
         facts: dict[str, Any] = {"name": cls.name, "description": cls.description}
         if cls.vendor:
             facts["vendor"] = cls.vendor
+        if cls.product:
+            facts["product"] = cls.product
         if cls.variants:
             facts["variants"] = list(cls.variants)
         return facts
