@@ -39,7 +39,9 @@ BUILTIN = {
 NATIVE = "1764152102.000    161 10.1.2.3 TCP_MISS/200 103701 GET http://www.Example.com/index.html alice HIER_DIRECT/93.184.216.34 text/html"
 COMMON = '10.1.2.8 - dave [26/Nov/2025:11:15:09 +0100] "GET http://intranet.example/wiki HTTP/1.1" 200 5120 TCP_MEM_HIT:HIER_NONE'
 COMBINED = '2001:db8::20 - erin [26/Nov/2025:10:15:11 +0000] "POST https://www.wetransfer.com/upload HTTP/1.1" 403 3900 "https://www.wetransfer.com/" "Mozilla/5.0 (X11) \\"q\\" Firefox/120.0" TCP_DENIED:HIER_NONE'
-APACHE_CLF = '127.0.0.1 bob frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326'
+APACHE_CLF = (
+    '127.0.0.1 bob frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326'
+)
 
 
 def record(line: str, **options: Any) -> dict[str, Any]:
@@ -132,7 +134,11 @@ def test_plain_apache_common_log_has_no_verdict() -> None:
 def test_reply_size_is_bytes_down(line: int) -> None:
     # %<st is "size of the reply sent to the client": a 50 MiB download is bytes_down.
     row = record(read_lines(FIXTURES / "byte_direction.log")[line - 1])
-    assert (row["bytes_down"], row.get("bytes_up"), row["bytes_total"]) == (52428800, None, 52428800)
+    assert (row["bytes_down"], row.get("bytes_up"), row["bytes_total"]) == (
+        52428800,
+        None,
+        52428800,
+    )
 
 
 def test_a_small_upload_response_is_not_counted_as_upload() -> None:
