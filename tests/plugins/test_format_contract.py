@@ -28,6 +28,13 @@ SAMPLES: dict[str, list[str]] = {
     ],
     "squid": [
         "1461576382.642    161 127.0.0.1 TCP_MISS/200 103701 GET http://www.cnn.com/ - DIRECT/199.27.79.73 text/html",
+        '10.1.2.3 - alice [26/Nov/2025:11:15:02 +0100] "GET http://a.example/ HTTP/1.1" 200 512 TCP_MISS:HIER_DIRECT',
+    ],
+    "cisco-wsa": [
+        '1764152102.000 60 10.31.225.70 TCP_MISS_SSL/200 1481 GET https://www.google.com:443/ - DIRECT/www.google.com application/octet-stream DEFAULT_CASE_12-DefaultGroup-DefaultGroup-NONE-NONE-NONE-DefaultGroup-NONE <"IW_srch",6.9,1,"-",0,0,0,1,"-",-,-,-,"-",0,0,"-","-",-,-,"IW_srch",-,"Unknown"> -',
+    ],
+    "stormshield": [
+        'id=firewall time="2025-11-26 11:15:02" fw="fw01" tz=+0100 src=10.1.2.3 dst=203.0.113.7 dstport=443 sent=5120 rcvd=300 action=pass logtype="connection"',
     ],
 }
 
