@@ -60,7 +60,8 @@ def test_formats_show_stormshield(example_entry: FormatEntry, cli_main) -> None:
     assert info["plugin"] == "stormshield"
     assert info["grammar"].endswith("shadowlens_stormshield/stormshield.lark")
     assert info["spec"].endswith("shadowlens_stormshield/stormshield.toml")
-    assert info["record"]["pairs"][0]["rule"] == "pairs"
+    assert info["record"]["marker"] == "id=firewall"
+    assert info["record"]["pairs"] == ["pairs: one SNS_PAIR per pair, key=value"]
 
 
 @pytest.mark.parametrize("named", [True, False], ids=["--format stormshield", "detected"])
