@@ -7,11 +7,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test lint wheel-check bench clean
 
-$(STAMP): pyproject.toml examples/shadowlens-squid/pyproject.toml
+$(STAMP): pyproject.toml examples/shadowlens-stormshield/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pip install --quiet -e examples/shadowlens-squid
+	$(BIN)/pip uninstall --quiet --yes shadowlens-squid 2>/dev/null || true  # the former example, now built in
+	$(BIN)/pip install --quiet -e examples/shadowlens-stormshield
 	touch $(STAMP)
 
 setup: $(STAMP)

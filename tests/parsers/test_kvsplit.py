@@ -110,3 +110,20 @@ def test_random_values_under_a_fixed_key_order_equal_lark(values: list[list[str]
     lines = [regular(i) for i in range(10)]
     lines += [HEAD + " ".join(f"{k}={v}" for k, v in zip(KEYS, row, strict=True)) for row in values]
     assert_fast_matches_reference(CefFormat, lines, allow_fallback=True)
+
+
+def test_a_terminal_with_quoted_values_is_not_cut_by_template() -> None:
+    """The byte cut gives a value all text up to the next key: `a= ""` would become one
+    pair although a quoted-value terminal cannot read it; such terminals use extract_all."""
+    pair = r'[A-Za-z0-9_]+=(?:"[^"\r\n]*"|[^ "\r\n]*)(?: +|$)'
+    lines = ["0|h|a=1 b=2"] * 20 + ['0|h|a=1 b= ""', '0|h|a="x y" b=2', '0|h|a=1 b="2" ""']
+    frame = pl.DataFrame({"field_1": lines, "_head": ["0|h|"] * len(lines)}).with_columns(
+        _head_len=pl.lit(4)
+    )
+    out = split_extension(frame.with_row_index("_row"), pair).sort("_row")
+    assert out["_row"].to_list() == [*range(20), 21]
+    assert out["pairs"].to_list()[-1] == ['a="x y" ', "b=2"]
+    # CEF's KV_PAIR takes any value: its template route stays on.
+    cef = CefFormat().plan.pairs[0].token_regex
+    out = split_extension(frame.with_row_index("_row"), cef).sort("_row")
+    assert out["pairs"].to_list()[20] == ["a=1 ", 'b= ""']

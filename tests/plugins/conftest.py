@@ -6,17 +6,17 @@ import pytest
 
 from shadowlens.plugins.manager import FormatEntry, Plugins
 
-EXAMPLE_DIST = "shadowlens-squid"
+EXAMPLE_DIST = "shadowlens-stormshield"
 NOT_INSTALLED = (
-    "the example plugin examples/shadowlens-squid is not installed "
-    "(`make setup` installs it; or `pip install -e examples/shadowlens-squid`)"
+    "the example plugin examples/shadowlens-stormshield is not installed "
+    "(`make setup` installs it; or `pip install -e examples/shadowlens-stormshield`)"
 )
 
 
 @pytest.fixture
-def squid_entry(shadowlens_plugins: Plugins) -> FormatEntry:
+def example_entry(shadowlens_plugins: Plugins) -> FormatEntry:
     """The example plugin's registered format; a missing plugin fails under CI, skips locally."""
-    entry = shadowlens_plugins.formats().get("squid")
+    entry = shadowlens_plugins.formats().get("stormshield")
     if entry is None or entry.distribution != EXAMPLE_DIST:
         if os.environ.get("CI"):
             pytest.fail(f"CI is set and {NOT_INSTALLED}")

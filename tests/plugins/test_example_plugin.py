@@ -1,7 +1,7 @@
-"""The third-party example plugin (examples/shadowlens-squid), installed and used through the CLI.
+"""The third-party example plugin (examples/shadowlens-stormshield), installed and used through the CLI.
 
 ``make setup`` installs it. When it is missing these tests skip locally and
-fail when the ``CI`` environment variable is set (the ``squid_entry`` fixture).
+fail when the ``CI`` environment variable is set (the ``example_entry`` fixture).
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import pytest
 
 from shadowlens.plugins.manager import FormatEntry
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shadowlens-squid"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shadowlens-stormshield"
 SAMPLE = [
-    "1461576382.642    161 127.0.0.1 TCP_MISS/200 103701 GET http://www.cnn.com/ - DIRECT/199.27.79.73 text/html",
-    "1469539185.270      0 139.196.181.68 TCP_DENIED/403 3617 CONNECT search.yahoo.com:443 - NONE/- text/html",
-    "1525344856.899  16867 10.170.72.111 TCP_TUNNEL/200 6256 CONNECT logs.ap-southeast-2.amazonaws.com:443 - HIER_DIRECT/53.140.206.134 -",
+    'id=firewall time="2025-11-26 11:15:02" fw="SN310A17C0000001" tz=+0100 ipproto=tcp proto=https src=10.1.2.3 dst=203.0.113.7 dstport=443 sent=5120 rcvd=300 action=pass logtype="connection"',
+    'id=firewall time="2025-11-26 11:15:03" fw="fw01" tz=+0100 ipproto=tcp proto=http src=10.1.2.4 dst=198.51.100.9 dstport=80 user="alice" op="POST" result=403 dstname=files.example.com sent=88000 rcvd=512 action=block logtype="web"',
+    '<134>Nov 26 10:15:04 fw01 id=firewall time="2025-11-26 11:15:04" tz=+0100 src=10.1.2.5 dst=192.0.2.1 dstport=22 sent=10 rcvd=6256 action=pass logtype="connection"',
     "",
-    "1461576382.642 161 127.0.0.1 TCP_MISS/2000 1 GET http://a/ - DIRECT/1.2.3.4 text/html",
+    'id=firewall time="2025-11-26 11:15:07" tz=+0100 msg="unterminated',
 ]
 
 
@@ -45,30 +45,31 @@ def sample(tmp_path: Path) -> Path:
     return path
 
 
-def test_formats_lists_squid_with_its_distribution(squid_entry: FormatEntry) -> None:
+def test_formats_lists_stormshield_with_its_distribution(example_entry: FormatEntry) -> None:
     result = shadowlens("formats")  # a subprocess: entry points as a fresh process sees them
     assert result.returncode == 0, result.stderr
-    assert " squid " in result.stdout
-    assert "shadowlens-squid" in result.stdout
-    assert squid_entry.version in result.stdout
+    assert " stormshield " in result.stdout
+    assert "shadowlens-stormshield" in result.stdout
+    assert example_entry.version in result.stdout
 
 
-def test_formats_show_squid(squid_entry: FormatEntry, cli_main) -> None:  # type: ignore[no-untyped-def]
-    result = cli_main("formats", "show", "squid", "--json")
+def test_formats_show_stormshield(example_entry: FormatEntry, cli_main) -> None:  # type: ignore[no-untyped-def]
+    result = cli_main("formats", "show", "stormshield", "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
-    assert info["plugin"] == "squid"
-    assert info["grammar"].endswith("shadowlens_squid/squid.lark")
-    assert info["spec"].endswith("shadowlens_squid/squid.toml")
-    assert "url" in info["record"]["fields"]
+    assert info["plugin"] == "stormshield"
+    assert info["grammar"].endswith("shadowlens_stormshield/stormshield.lark")
+    assert info["spec"].endswith("shadowlens_stormshield/stormshield.toml")
+    assert info["record"]["marker"] == "id=firewall"
+    assert info["record"]["pairs"] == ["pairs: one SNS_PAIR per pair, key=value"]
 
 
-@pytest.mark.parametrize("named", [True, False], ids=["--format squid", "detected"])
+@pytest.mark.parametrize("named", [True, False], ids=["--format stormshield", "detected"])
 def test_parse_produces_records(
-    squid_entry: FormatEntry, sample: Path, tmp_path: Path, named: bool, cli_main
+    example_entry: FormatEntry, sample: Path, tmp_path: Path, named: bool, cli_main
 ) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
-    args = ["parse", str(sample), "-o", str(out), *(["--format", "squid"] if named else [])]
+    args = ["parse", str(sample), "-o", str(out), *(["--format", "stormshield"] if named else [])]
     result = shadowlens(*args) if named else cli_main(*args)
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -79,31 +80,32 @@ def test_parse_produces_records(
         1,
         1,
     )
-    assert summary["files"][str(sample)]["format"] == "squid"
+    assert summary["files"][str(sample)]["format"] == "stormshield"
     records = pl.read_parquet(out / "records")
-    assert records["log_format"].to_list() == ["squid"] * 3
-    assert records["dst_host"].to_list() == [
-        "www.cnn.com",
-        "search.yahoo.com",
-        "logs.ap-southeast-2.amazonaws.com",
-    ]
+    assert records["log_format"].to_list() == ["stormshield"] * 3
+    assert records["dst_host"].to_list() == [None, "files.example.com", None]
+    assert records["bytes_up"].to_list() == [5120, 88000, 10]
     assert records["action"].to_list() == ["allowed", "blocked", "allowed"]
     quarantine = pl.read_parquet(out / "quarantine")
     assert quarantine["source_line"].to_list() == [5]
-    assert quarantine["log_format"].to_list() == ["squid"]
+    assert quarantine["log_format"].to_list() == ["stormshield"]
 
 
-def test_disable_plugin_hides_squid(squid_entry: FormatEntry, sample: Path, cli_main) -> None:  # type: ignore[no-untyped-def]
-    listed = cli_main("--disable-plugin", "squid", "formats")
+def test_disable_plugin_hides_stormshield(
+    example_entry: FormatEntry, sample: Path, cli_main
+) -> None:  # type: ignore[no-untyped-def]
+    listed = cli_main("--disable-plugin", "stormshield", "formats")
     assert listed.returncode == 0, listed.stderr
-    assert " squid " not in listed.stdout
-    parsed = cli_main("--disable-plugin", "squid", "parse", str(sample), "--format", "squid")
+    assert " stormshield " not in listed.stdout
+    parsed = cli_main(
+        "--disable-plugin", "stormshield", "parse", str(sample), "--format", "stormshield"
+    )
     assert parsed.returncode == 2
-    assert "unknown format 'squid'" in parsed.stderr
+    assert "unknown format 'stormshield'" in parsed.stderr
     assert "Traceback" not in parsed.stderr
 
 
-def test_the_example_passes_its_own_test_suite(squid_entry: FormatEntry) -> None:
+def test_the_example_passes_its_own_test_suite(example_entry: FormatEntry) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
         cwd=EXAMPLE,
@@ -118,7 +120,7 @@ def test_the_example_passes_its_own_test_suite(squid_entry: FormatEntry) -> None
 
 @pytest.mark.parametrize(("ci", "outcome"), [("1", "error"), ("", "skipped")])
 def test_missing_plugin_fails_under_ci_and_skips_otherwise(ci: str, outcome: str) -> None:
-    env = {**os.environ, "CI": ci, "SHADOWLENS_DISABLE_PLUGINS": "squid"}
+    env = {**os.environ, "CI": ci, "SHADOWLENS_DISABLE_PLUGINS": "stormshield"}
     if not ci:
         env.pop("CI")
     result = subprocess.run(

@@ -31,6 +31,13 @@ SAMPLES: dict[str, list[str]] = {
     ],
     "squid": [
         "1461576382.642    161 127.0.0.1 TCP_MISS/200 103701 GET http://www.cnn.com/ - DIRECT/199.27.79.73 text/html",
+        '10.1.2.3 - alice [26/Nov/2025:11:15:02 +0100] "GET http://a.example/ HTTP/1.1" 200 512 TCP_MISS:HIER_DIRECT',
+    ],
+    "cisco-wsa": [
+        '1764152102.000 60 10.31.225.70 TCP_MISS_SSL/200 1481 GET https://www.google.com:443/ - DIRECT/www.google.com application/octet-stream DEFAULT_CASE_12-DefaultGroup-DefaultGroup-NONE-NONE-NONE-DefaultGroup-NONE <"IW_srch",6.9,1,"-",0,0,0,1,"-",-,-,-,"-",0,0,"-","-",-,-,"IW_srch",-,"Unknown"> -',
+    ],
+    "stormshield": [
+        'id=firewall time="2025-11-26 11:15:02" fw="fw01" tz=+0100 src=10.1.2.3 dst=203.0.113.7 dstport=443 sent=5120 rcvd=300 action=pass logtype="connection"',
     ],
     "paloalto": [
         "<14>Nov 26 10:15:02 PA-3220 1,2025/11/26 10:15:02,013201001234,TRAFFIC,end,2560,2025/11/26 10:15:01,10.1.2.3,162.125.66.18,198.51.100.10,162.125.66.18,allow-web,corp\\alice,,dropbox-base,vsys1,trust,untrust,ethernet1/2,ethernet1/1,fwd-all,2025/11/26 10:15:01,81234,1,52311,443,40112,443,0x400053,tcp,allow,52433920,52428800,5120,36210,2025/11/26 10:13:21,100,online-storage-and-backup,0,7203845,0x8000000000000000,10.0.0.0-10.255.255.255,United States,0,35100,1110,tcp-fin,0,0,0,0,,PA-3220,from-policy,,,0,,0,,N/A,0,0,0,0",

@@ -66,11 +66,11 @@ def test_every_default_plugin_supplies_a_format() -> None:
     assert suppliers == set(DEFAULT_PLUGINS)
 
 
-def test_entry_points_are_loaded_with_their_distribution(squid_entry: FormatEntry) -> None:
-    assert squid_entry.plugin == "squid"
-    assert squid_entry.version
+def test_entry_points_are_loaded_with_their_distribution(example_entry: FormatEntry) -> None:
+    assert example_entry.plugin == "stormshield"
+    assert example_entry.version
     eps = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    assert eps["squid"].value == "shadowlens_squid"
+    assert eps["stormshield"].value == "shadowlens_stormshield"
 
 
 def test_each_call_builds_a_fresh_manager() -> None:
@@ -115,15 +115,17 @@ def test_disable_plugin_blocks_a_builtin() -> None:
     assert "cef" not in plugins.formats()
 
 
-def test_disable_plugin_blocks_an_entry_point(squid_entry: FormatEntry) -> None:
-    assert "squid" not in get_plugins(disabled=["squid"]).formats()
-    assert "cef" in get_plugins(disabled=["squid"]).formats()
+def test_disable_plugin_blocks_an_entry_point(example_entry: FormatEntry) -> None:
+    assert "stormshield" not in get_plugins(disabled=["stormshield"]).formats()
+    assert "cef" in get_plugins(disabled=["stormshield"]).formats()
 
 
-def test_disable_plugins_env_var(monkeypatch: pytest.MonkeyPatch, squid_entry: FormatEntry) -> None:
-    monkeypatch.setenv("SHADOWLENS_DISABLE_PLUGINS", " squid , shadowlens.formats.cef ")
+def test_disable_plugins_env_var(
+    monkeypatch: pytest.MonkeyPatch, example_entry: FormatEntry
+) -> None:
+    monkeypatch.setenv("SHADOWLENS_DISABLE_PLUGINS", " stormshield , shadowlens.formats.cef ")
     formats = get_plugins().formats()
-    assert "squid" not in formats
+    assert "stormshield" not in formats
     assert "cef" not in formats
 
 
@@ -135,13 +137,13 @@ def test_disable_blocks_an_extra_plugin_by_name() -> None:
 
 
 def test_no_entrypoints_env_var_skips_third_party(
-    monkeypatch: pytest.MonkeyPatch, squid_entry: FormatEntry
+    monkeypatch: pytest.MonkeyPatch, example_entry: FormatEntry
 ) -> None:
     monkeypatch.setenv("SHADOWLENS_NO_ENTRYPOINTS", "1")
     formats = get_plugins().formats()
-    assert "squid" not in formats
+    assert "stormshield" not in formats
     assert "cef" in formats
-    assert "squid" in get_plugins(load_entrypoints=True).formats()  # the argument wins
+    assert "stormshield" in get_plugins(load_entrypoints=True).formats()  # the argument wins
 
 
 def test_a_raising_hook_gives_plugin_error_naming_the_plugin() -> None:

@@ -49,6 +49,8 @@ from shadowlens.errors import GrammarError
 from shadowlens.parsers.kvpick import as_lists, learn_template
 
 _EQ, _SPACE, _BACKSLASH = ord("="), ord(" "), ord("\\")
+#: Values the byte cut can give a pair: any text without ``=`` (see ``_template_ok``).
+_ANY_VALUES = ("", "a b", '"', 'a "b', '"a" b', "a\t b ")
 
 
 def split_extension(
@@ -129,12 +131,17 @@ def _template_ok(pair_re: str, template: tuple[str, ...]) -> bool:
     """Whether the grammar splits as the byte cut assumes, for these keys.
 
     ``k\\=v`` is no pair (a backslash is not a key character), ``k=v`` is one,
-    and `` k=`` after a pair starts the next one.
+    and `` k=`` after a pair starts the next one. The cut gives a value everything up
+    to the next key, so the terminal must take any text without ``=`` as a value
+    (spaces, quotes, an empty value): a terminal with quoted or space-free values
+    (``k="a b"``) is split by ``extract_all`` instead.
     """
     pair = re.compile(pair_re)
     if pair.fullmatch("k\\=v") is not None:
         msg = "KV_PAIR: a key may contain a backslash; the fast split assumes it cannot"
         raise GrammarError(msg)
+    if any(pair.fullmatch(f"k={value}") is None for value in _ANY_VALUES):
+        return False
     for key in template:
         if pair.fullmatch(f"{key}=v") is None:
             return False

@@ -5,7 +5,7 @@ A plugin is a module (or object) with functions decorated with
 ``shadowlens``::
 
     [project.entry-points.shadowlens]
-    squid = "shadowlens_squid"
+    stormshield = "shadowlens_stormshield"
 
 Built-in formats are plugins too: they are listed in
 :data:`shadowlens.plugins.manager.DEFAULT_PLUGINS` and registered through the same
