@@ -22,8 +22,8 @@ from typing import Any, ClassVar
 import polars as pl
 import pytest
 import zstandard
-from golden_files import check_golden, read_lines, render
 
+from golden_files import check_golden, read_lines, render
 from shadowlens.parsers.base import ParseOptions, ParseResult
 from shadowlens.testing import (
     assert_fast_matches_reference,

@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 
 import polars as pl
 import pytest
-from golden_files import check_golden, read_lines, render
 
+from golden_files import check_golden, read_lines, render
 from shadowlens.parsers import normalize as nz
 from shadowlens.parsers.base import ParseOptions
 from shadowlens.parsers.delimited import decode, split_one
