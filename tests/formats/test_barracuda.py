@@ -170,7 +170,7 @@ def test_cloudgen_key_columns_and_counters_in_extras() -> None:
     ("line", "code", "message"),
     [
         ("<134>2025-11-26 10:17:01.000 +0000  waf01 TR 203.0.113.10 443", "unexpected_end", "expected _WS"),
-        ("<134>2025-11-26 10:17:02.000 +0000  waf01 XX text", "syntax", "unexpected 'XX' at column 43"),
+        ("<134>2025-11-26 10:17:02.000  waf01 TR 203.0.113.10 443", "syntax", "unexpected 'waf01' at column 31; expected LOG_TZ"),
         ("<14>Nov 26 10:15:02 cgf01 cgf01/box_Firewall_Activity:  Info     cgf01 Allow: |proto=TCP", "syntax", "column"),
     ],
 )  # fmt: skip
@@ -180,6 +180,16 @@ def test_garbled_lines_are_quarantined(line: str, code: str, message: str) -> No
     (bad,) = result.quarantine.to_dicts()
     assert bad["error_code"] == code
     assert message in bad["error_message"]
+
+
+def test_other_log_types_are_records() -> None:
+    record = one("<134>2025-11-26 10:17:04.000 +0000  waf01 XX something else")
+    assert record["event_class"] == "XX"
+    assert record["extras"]["rest"] == "something else"
+    # A known type with a broken body is not read as another type.
+    short = parse_lines(BARRACUDA, ["<134>2025-11-26 10:17:04.000 +0000  waf01 TR 1 2"])
+    assert short.records.height == 0
+    assert short.quarantine["error_code"].to_list() == ["unexpected_end"]
 
 
 def test_detection_against_the_other_formats() -> None:
