@@ -424,3 +424,19 @@ def test_cli_detects_cef_without_format(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     stats = summary["files"][str(src)]
     assert (stats["format"], stats["records"], stats["quarantined"]) == ("cef", 6, 0)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "split"),
+    [
+        ("<111> Nov 26 10:15:02 fw01 ", {"syslog_host": "fw01"}),
+        ("<111>:Nov 26 10:15:02 fw01 ", {"syslog_host": "fw01"}),
+        ("<111>Nov 26 10:15:02: ", {}),
+    ],
+    ids=["space after PRI", "colon after PRI", "time ending with a colon"],
+)
+def test_relayed_syslog_headers_are_split(prefix: str, split: dict[str, str]) -> None:
+    record = one(prefix + "CEF:0|Acme|Proxy|1.0|100|hit|3|src=10.0.0.1")
+    syslog = {k: v for k, v in record["extras"].items() if k.startswith("syslog_")}
+    assert syslog == {"syslog_pri": "<111>", **split}  # syslog_time became the event time
+    assert record["event_time"] == dt.datetime(2024, 11, 26, 10, 15, 2, tzinfo=dt.UTC)
