@@ -263,7 +263,7 @@ def test_importable_without_pytest() -> None:
         "import sys; sys.modules['pytest'] = None\n"
         "import shadowlens.testing as t\n"
         "plugins = next(t.shadowlens_plugins())\n"
-        "print(sorted(plugins.formats())[0], 'pytest' in sys.modules and sys.modules['pytest'])\n"
+        "print(list(plugins.formats())[0], 'pytest' in sys.modules and sys.modules['pytest'])\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60

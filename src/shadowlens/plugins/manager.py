@@ -61,8 +61,8 @@ class Plugins:
     Examples
     --------
     >>> plugins = get_plugins(load_entrypoints=False)
-    >>> sorted(plugins.formats())[:3]
-    ['cef', 'leef', 'w3c']
+    >>> list(plugins.formats())[:3]
+    ['cef', 'w3c', 'leef']
     """
 
     pm: pluggy.PluginManager
