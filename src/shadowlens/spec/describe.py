@@ -33,9 +33,17 @@ def describe_spec(plan: Plan) -> dict[str, Any]:
             if plan.columns.directive
             else ", ".join(plan.columns.names)
         )
-        record["columns"] = (
-            f"{plan.columns.rule}: one {plan.columns.token} per value; names: {layout}"
-        )
+        c = plan.columns
+        split = f"separated by {c.delimiter!r}" if c.delimiter is not None else "blank-separated"
+        quoted = f", quoted with {c.quote}" if c.quote else ""
+        record["columns"] = f"{c.rule}: one {c.token} per value, {split}{quoted}; names: {layout}"
+        for lay in c.layouts:
+            when = " and ".join(describe_condition(w) for w in lay.when) or "always"
+            record.setdefault("layouts", []).append(
+                f"{lay.name} when {when}: {len(lay.names)} names, {lay.required} required"
+            )
+        if plan.header:
+            record["header"] = f"lines matching /{plan.header}/ are header rows (counted)"
     table = {
         column.column: [describe_candidate(c) for c in column.candidates] for column in plan.table
     }
