@@ -29,7 +29,8 @@ from shadowlens.testing import (
 
 SQUID = format_class("squid")
 FIXTURES = VENDOR / "squid"
-PEERS = Path(__file__).resolve().parents[3] / "shared" / "peer-vectors"
+#: Vendored copies (Apache-2.0, MPL-2.0; tests/conformance/peer_vectors/ATTRIBUTION.md).
+PEERS = Path(__file__).resolve().parents[1] / "conformance" / "peer_vectors"
 BUILTIN = {
     name: entry
     for name, entry in get_plugins().formats().items()
@@ -274,13 +275,12 @@ def test_cef_is_not_squid() -> None:
     assert SQUID.detect(["CEF:0|Squid|Squid|1|100|x|5|src=10.0.0.1"]) == 0.0
 
 
-# -- peer vectors (replayed from ../shared when it is there) -------------------------------------
+# -- peer vectors (vendored) --------------------------------------------------------------------
 
 
 def peer_rows(name: str) -> list[dict[str, Any]]:
     path = PEERS / name
-    if not path.is_file():
-        pytest.skip(f"{path} is not here (the shared peer vectors live outside the repository)")
+    assert path.is_file(), f"vendored peer vectors missing: {path}"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
