@@ -161,3 +161,13 @@ def test_a_pair_list_the_grammar_requires_is_required_on_the_fast_path(
     fmt = format_from_file(_spec(tmp_path, "req", grammar, 'src_ip = { from = "src" }', pairs))
     report = assert_fast_matches_reference(fmt, ["2025 ", "2025 src=1.2.3.4"])
     assert (report.agreed, report.rejected) == ((2, 0) if empty_accepted else (1, 1))
+
+
+def test_the_duration_type_reads_hours_minutes_seconds(tmp_path: Path) -> None:
+    grammar = "start: d\nd: /[^|]+/\n"
+    fmt = format_from_file(
+        _spec(tmp_path, "dur", grammar, 'duration_ms = { from = "d", type = "duration" }')
+    )
+    lines = ["0:00:30", "1d 2:00:00.25", "27:05:09", "0:61:00", "90", "5 s"]
+    got = parse_lines(fmt, lines).records["duration_ms"].to_list()
+    assert got == [30_000, 93_600_250, 97_509_000, None, None, None]

@@ -217,6 +217,32 @@ def _transport(expr: pl.Expr) -> pl.Expr:
     return word.replace_strict(TRANSPORTS, default=None, return_dtype=pl.String())
 
 
+_DURATION = (
+    r"^(?:(?P<d>[0-9]+)d[: ]?)?(?P<h>[0-9]+):(?P<m>[0-5][0-9]):(?P<s>[0-5][0-9])"
+    r"(?:\.(?P<f>[0-9]{1,6}))?$"
+)
+
+
+def _duration(expr: pl.Expr) -> pl.Expr:
+    """``[Nd ]H:MM:SS[.f]`` (Cisco ``duration 0:01:05``) as whole milliseconds; else null.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> texts = pl.Series("t", ["0:01:05", "1d 2:00:00.25", "5 s"])
+    >>> texts.to_frame().select(_duration(pl.col("t"))).to_series().to_list()
+    [65000, 93600250, None]
+    """
+    parts = expr.str.strip_chars().str.extract_groups(_DURATION)
+
+    def part(name: str) -> pl.Expr:
+        return parts.struct.field(name).cast(pl.Int64, strict=False)
+
+    seconds = ((part("d").fill_null(0) * 24 + part("h")) * 60 + part("m")) * 60 + part("s")
+    fraction = ("0." + parts.struct.field("f")).cast(pl.Float64, strict=False).fill_null(0.0)
+    return seconds * 1000 + (fraction * 1000).round(0).cast(pl.Int64)
+
+
 _KINDS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "ip": nz.valid_ip,
     "host": nz.clean_host,
@@ -224,8 +250,9 @@ _KINDS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "action": lambda e: nz.normalize_action(nz.null_if_dash(e)),
     "severity": nz.severity,
     "transport": _transport,
+    "duration": _duration,
 }
-_OUT: dict[str, pl.DataType] = {"severity": pl.UInt8()}
+_OUT: dict[str, pl.DataType] = {"severity": pl.UInt8(), "duration": pl.Int64()}
 
 
 def per_distinct(

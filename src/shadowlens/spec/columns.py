@@ -25,6 +25,7 @@ TYPES: tuple[str, ...] = (
     "action",
     "severity",
     "transport",
+    "duration",
 )
 
 #: Canonical column -> its default type. Lineage, ``log_format``, ``tz_assumed``,
