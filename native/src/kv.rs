@@ -53,7 +53,8 @@ pub fn cef_token_end(text: &[u8], pos: usize) -> Option<usize> {
         return None;
     }
     let n = text.len();
-    let word_end = |from: usize| memchr(b' ', text.get(from..).unwrap_or_default()).map_or(n, |i| from + i);
+    let word_end =
+        |from: usize| memchr(b' ', text.get(from..).unwrap_or_default()).map_or(n, |i| from + i);
     let eq = pos + text.get(pos..)?.iter().position(|&b| b == b'=')?;
     let mut end = word_end(eq + 1);
     loop {
@@ -70,7 +71,9 @@ pub fn cef_token_end(text: &[u8], pos: usize) -> Option<usize> {
 
 /// End of the leftmost `re` match from `pos` when it starts at `pos` and is not empty.
 fn regex_token_end(re: &Regex, text: &str, pos: usize) -> Option<usize> {
-    re.find_at(text, pos).filter(|m| m.start() == pos && m.end() > pos).map(|m| m.end())
+    re.find_at(text, pos)
+        .filter(|m| m.start() == pos && m.end() > pos)
+        .map(|m| m.end())
 }
 
 /// Cut points (token ends) of `region`, or `None` when its tokens do not tile it.
@@ -123,7 +126,7 @@ pub fn split_rows(
     for row in 0..rows {
         ends.clear();
         let region = region(offsets, data, starts, row);
-        let is_valid = valid.map_or(true, |v| v.get(row) != Some(&0));
+        let is_valid = valid.is_none_or(|v| v.get(row) != Some(&0));
         let split = match region {
             Some(region) if is_valid => cuts(splitter, region, &mut ends).map(|()| region),
             _ => None,
@@ -134,7 +137,8 @@ pub fn split_rows(
         };
         let base = out.data.len() as i64;
         out.data.extend_from_slice(region);
-        out.token_offsets.extend(ends.iter().map(|&e| base + e as i64));
+        out.token_offsets
+            .extend(ends.iter().map(|&e| base + e as i64));
         out.list_offsets.push(out.token_offsets.len() as i64 - 1);
         out.ok.push(1);
     }
@@ -175,12 +179,20 @@ mod tests {
         }
         let cuts = &split.token_offsets;
         let data = String::from_utf8(split.data.clone()).unwrap();
-        Some(cuts.windows(2).map(|w| data[w[0] as usize..w[1] as usize].to_owned()).collect())
+        Some(
+            cuts.windows(2)
+                .map(|w| data[w[0] as usize..w[1] as usize].to_owned())
+                .collect(),
+        )
     }
 
     fn check(text: &str) {
         let want = reference(text);
-        assert_eq!(split_one(&Splitter::Cef, text, 0), want, "cef scanner on {text:?}");
+        assert_eq!(
+            split_one(&Splitter::Cef, text, 0),
+            want,
+            "cef scanner on {text:?}"
+        );
         let re = Splitter::Regex(kv_pair().clone());
         assert_eq!(split_one(&re, text, 0), want, "regex on {text:?}");
     }
@@ -225,7 +237,9 @@ mod tests {
         };
         for _ in 0..20_000 {
             let len = (next() % 24) as usize;
-            let text: String = (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
+            let text: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
             check(&text);
         }
     }

@@ -16,8 +16,10 @@ use pyo3::types::PyBytes;
 use regex::Regex;
 
 fn le_i64(name: &str, bytes: &[u8]) -> PyResult<Vec<i64>> {
-    if bytes.len() % 8 != 0 {
-        return Err(PyValueError::new_err(format!("{name}: not a buffer of int64")));
+    if !bytes.len().is_multiple_of(8) {
+        return Err(PyValueError::new_err(format!(
+            "{name}: not a buffer of int64"
+        )));
     }
     Ok(bytes
         .chunks_exact(8)
@@ -36,7 +38,9 @@ fn i64_bytes<'py>(py: Python<'py>, values: &[i64]) -> Bound<'py, PyBytes> {
 fn compiled(pattern: &str) -> PyResult<Regex> {
     static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    let mut cache = cache.lock().map_err(|_| PyValueError::new_err("regex cache poisoned"))?;
+    let mut cache = cache
+        .lock()
+        .map_err(|_| PyValueError::new_err("regex cache poisoned"))?;
     if let Some(re) = cache.get(pattern) {
         return Ok(re.clone());
     }
@@ -66,10 +70,19 @@ fn split_pairs<'py>(
     starts: &[u8],
     valid: Option<&[u8]>,
     cef: bool,
-) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+) -> PyResult<(
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+)> {
     let offsets = le_i64("offsets", offsets)?;
     let starts = le_i64("starts", starts)?;
-    let splitter = if cef { kv::Splitter::Cef } else { kv::Splitter::Regex(compiled(pattern)?) };
+    let splitter = if cef {
+        kv::Splitter::Cef
+    } else {
+        kv::Splitter::Regex(compiled(pattern)?)
+    };
     let split = py
         .allow_threads(|| kv::split_rows(&splitter, &offsets, data, &starts, valid))
         .map_err(PyValueError::new_err)?;

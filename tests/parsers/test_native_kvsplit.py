@@ -36,7 +36,9 @@ VALUE = st.lists(
 def extensions(draw: st.DrawFn) -> str:
     """A CEF extension: pairs with spaces, escapes and `=` in values, then mutated."""
     pairs = draw(st.lists(st.tuples(KEY, VALUE), max_size=6))
-    seps = draw(st.lists(st.sampled_from([" ", "  ", "   "]), min_size=len(pairs), max_size=len(pairs)))
+    seps = draw(
+        st.lists(st.sampled_from([" ", "  ", "   "]), min_size=len(pairs), max_size=len(pairs))
+    )
     text = "".join(f"{k}={v}{s}" for (k, v), s in zip(pairs, seps, strict=True)).rstrip(" ")
     if draw(st.booleans()):
         text += draw(st.sampled_from(["", " ", "  "]))
@@ -102,11 +104,18 @@ def test_split_extension_native_on_and_off_agree(monkeypatch: pytest.MonkeyPatch
         f"{HEAD} rt=1",
         f"{HEAD}",
     ]
-    frame = pl.DataFrame({"_row": range(len(lines)), "field_1": lines, "_head": [HEAD] * len(lines)})
-    frame = frame.with_columns(_head_len=pl.col("_head").str.len_bytes())
+    frame = pl.DataFrame(
+        {"_row": range(len(lines)), "field_1": lines, "_head": [HEAD] * len(lines)}
+    )
+    # a head that is not the text's prefix: the whole text is the region (`strip_prefix`)
+    frame = frame.with_columns(
+        _head=pl.when(pl.col("_row") == 0).then(pl.lit("XYZ|")).otherwise(pl.col("_head"))
+    ).with_columns(_head_len=pl.col("_head").str.len_bytes())
     on = kvsplit.split_extension(frame, PAIR_RE).sort("_row")
     monkeypatch.setenv("SHADOWLENS_NATIVE", "0")
     assert not kvsplit.native_enabled()
     off = kvsplit.split_extension(frame, PAIR_RE).sort("_row")
     assert on.equals(off)
-    assert on.height == len(lines) - 2
+    # dropped: `junk`, a leading space, and row 0 (its whole text is no key=value list)
+    assert on.height == len(lines) - 3
+    assert on.filter(pl.col("_row") == len(lines) - 1)["pairs"].to_list() == [[]]

@@ -46,6 +46,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -55,6 +56,7 @@ import pyarrow as pa
 from shadowlens.errors import GrammarError
 from shadowlens.parsers.kvpick import as_lists, learn_template
 
+_native: ModuleType | None
 try:
     from shadowlens import _native
 except ImportError:  # a source tree without the built extension: polars only
@@ -190,14 +192,20 @@ def _kv_pair_regex() -> str:
     from shadowlens.parsers.grammar import SHADOWLENS_GRAMMARS, terminal_regex
 
     grammar = "start: KV_PAIR+\n%import common.KV_PAIR\n"
-    return terminal_regex(Lark(grammar, parser="lalr", import_paths=[SHADOWLENS_GRAMMARS]), "KV_PAIR")
+    return terminal_regex(
+        Lark(grammar, parser="lalr", import_paths=[SHADOWLENS_GRAMMARS]), "KV_PAIR"
+    )
 
 
 def _native_split(
     frame: pl.DataFrame, pair_re: str, *, text: str, head: str, head_len: str
 ) -> pl.DataFrame:
     texts = frame.get_column(text).to_arrow(compat_level=pl.CompatLevel.oldest())
-    starts = frame.get_column(head_len).fill_null(0).to_numpy()
+    # As ``str.strip_prefix`` in the reference: the region starts after ``head`` only
+    # where the text starts with it.
+    prefixed = pl.col(text).str.starts_with(pl.col(head)).fill_null(False)
+    region_at = pl.when(prefixed).then(pl.col(head_len)).otherwise(0).fill_null(0)
+    starts = frame.select(region_at).to_series().to_numpy()
     accepted, lists = native_split(texts, starts, pair_re)
     mask = pl.Series(accepted)
     fast = frame.filter(mask).with_columns(pl.Series("pairs", lists))
