@@ -75,7 +75,17 @@ def native(texts: list[str | None], pair_re: str, *, cef: bool) -> dict[int, lis
     return dict(zip(rows, pl.Series(lists).to_list(), strict=True))
 
 
-PAIR_RE = kvsplit._kv_pair_regex()
+PAIR_RE = kvsplit.KV_PAIR_REGEX
+
+
+def test_scanned_regex_is_the_grammars_kv_pair() -> None:
+    from lark import Lark
+
+    from shadowlens.parsers.grammar import SHADOWLENS_GRAMMARS, terminal_regex
+
+    grammar = "start: KV_PAIR+\n%import common.KV_PAIR\n"
+    lark = Lark(grammar, parser="lalr", import_paths=[SHADOWLENS_GRAMMARS])
+    assert terminal_regex(lark, "KV_PAIR") == kvsplit.KV_PAIR_REGEX
 
 
 @pytest.mark.parametrize("cef", [True, False], ids=["scanner", "regex"])
