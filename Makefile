@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test lint wheel-check bench clean
 
-$(STAMP): pyproject.toml examples/shadowlens-stormshield/pyproject.toml
+$(STAMP): pyproject.toml examples/shadowlens-stormshield/pyproject.toml native/Cargo.toml $(wildcard native/src/*.rs)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -20,8 +20,9 @@ setup: $(STAMP)
 demo: setup  ## the main job on the bundled sample logs -> out/
 	$(BIN)/shadowlens demo -o out
 
-test: setup  ## the whole test suite
+test: setup  ## the whole test suite (Python, then the Rust kernels' own tests)
 	$(BIN)/pytest
+	cd native && cargo test --quiet
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks scripts examples
@@ -36,4 +37,4 @@ bench: setup  ## throughput benchmarks (minutes; not part of the tests)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build dist out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist out .pytest_cache .mypy_cache .ruff_cache native/target src/shadowlens/_native*.so

@@ -22,6 +22,12 @@ reference split:
 Rows that do not qualify go to the reference split; the property tests compare
 both with the Lark parser.
 
+When the native core (``shadowlens._native``, Rust) is installed, every row is
+split there instead, with the GIL released: ``common.KV_PAIR`` by a hand scanner
+of the terminal, any other pair terminal by its regex as ``extract_all`` runs it.
+A row whose tokens do not tile its extension is flagged and takes the reference
+split. ``SHADOWLENS_NATIVE=0`` turns the native core off.
+
 Examples
 --------
 >>> import polars as pl
@@ -38,7 +44,9 @@ Examples
 from __future__ import annotations
 
 import functools
+import os
 import re
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -47,6 +55,12 @@ import pyarrow as pa
 
 from shadowlens.errors import GrammarError
 from shadowlens.parsers.kvpick import as_lists, learn_template
+
+_native: ModuleType | None
+try:
+    from shadowlens import _native
+except ImportError:  # a source tree without the built extension: polars only
+    _native = None
 
 _EQ, _SPACE, _BACKSLASH = ord("="), ord(" "), ord("\\")
 #: Values the byte cut can give a pair: any text without ``=`` (see ``_template_ok``).
@@ -84,6 +98,8 @@ def split_extension(
         terminal whose values refuse some words (ScreenOS two-word keys, unterminated
         quotes) needs the check.
     """
+    if frame.height and native_enabled():
+        return _native_split(frame, pair_re, text=text, head=head, head_len=head_len)
     template = None
     if frame.height:
         step = max(1, frame.height // sample_rows)
@@ -112,6 +128,86 @@ def split_extension(
     taken[rows] = True
     mask = pl.Series(taken)
     fast = frame.filter(mask).with_columns(pairs.alias("pairs"))
+    rest = reference_split(frame.filter(~mask), pair_re, text=text, head=head)
+    return pl.concat([fast, rest], how="vertical")
+
+
+def native_enabled() -> bool:
+    """Whether the native core is installed and not turned off (``SHADOWLENS_NATIVE=0``)."""
+    return _native is not None and os.environ.get("SHADOWLENS_NATIVE", "1") != "0"
+
+
+def native_split(
+    texts: pa.Array, starts: np.ndarray[Any, Any], pair_re: str
+) -> tuple[np.ndarray[Any, Any], pa.Array]:
+    """(accepted rows as a bool mask, their pair tokens) by the native kernel.
+
+    ``texts`` is a (large) string array, ``starts`` the byte offset of each row's
+    key=value region. A row not accepted (null, or tokens that do not tile its
+    region) is for the reference split. The tokens are a ``large_list<large_string>``
+    array with one list per accepted row.
+    """
+    assert _native is not None
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if texts.type != pa.large_string():
+        texts = texts.cast(pa.large_string())
+    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[
+        texts.offset : texts.offset + len(texts) + 1
+    ]
+    base = int(offsets[0]) if offsets.size else 0
+    data = texts.buffers()[2]
+    raw = data[base : int(offsets[-1])].to_pybytes() if data is not None and offsets.size else b""
+    valid = None
+    if texts.null_count:
+        valid = np.asarray(texts.is_valid(), dtype=np.uint8).tobytes()
+    ok, list_offsets, token_offsets, tokens = _native.split_pairs(
+        pair_re,
+        (offsets - base).astype("<i8").tobytes(),
+        raw,
+        np.ascontiguousarray(starts, dtype="<i8").tobytes(),
+        valid,
+        cef=pair_re == KV_PAIR_REGEX,
+    )
+    accepted = np.frombuffer(ok, dtype=np.bool_)
+    child = pa.Array.from_buffers(
+        pa.large_string(),
+        len(token_offsets) // 8 - 1,
+        [None, pa.py_buffer(token_offsets), pa.py_buffer(tokens)],
+    )
+    lists = pa.Array.from_buffers(
+        pa.large_list(pa.large_string()),
+        len(list_offsets) // 8 - 1,
+        [None, pa.py_buffer(list_offsets)],
+        children=[child],
+    )
+    return accepted, lists
+
+
+#: ``common.KV_PAIR`` as the plan compiler lowers it: the one pair terminal the native
+#: core scans by hand (``native/src/kv.rs``). Any other regex, or this one after a change
+#: to ``common.lark``, runs on the native regex kernel, which is exact for every
+#: terminal; a test keeps this copy equal to the grammar's.
+KV_PAIR_REGEX = (
+    r"(?:[A-Za-z0-9_.,\[\]-]+=[^ ]*(?: +(?:=[^ ]*|[A-Za-z0-9_.,\[\]-]*"
+    r"[^A-Za-z0-9_.,\[\]= -][^ ]*|[A-Za-z0-9_.,\[\]-]+))*(?: +|$))"
+)
+
+
+def _native_split(
+    frame: pl.DataFrame, pair_re: str, *, text: str, head: str, head_len: str
+) -> pl.DataFrame:
+    texts = frame.get_column(text).to_arrow(compat_level=pl.CompatLevel.oldest())
+    # As ``str.strip_prefix`` in the reference: the region starts after ``head`` only
+    # where the text starts with it.
+    prefixed = pl.col(text).str.starts_with(pl.col(head)).fill_null(False)
+    region_at = pl.when(prefixed).then(pl.col(head_len)).otherwise(0).fill_null(0)
+    starts = frame.select(region_at).to_series().to_numpy()
+    accepted, lists = native_split(texts, starts, pair_re)
+    mask = pl.Series(accepted)
+    fast = frame.filter(mask).with_columns(pl.Series("pairs", lists))
+    if accepted.all():
+        return fast
     rest = reference_split(frame.filter(~mask), pair_re, text=text, head=head)
     return pl.concat([fast, rest], how="vertical")
 
