@@ -1,6 +1,6 @@
 """Build shadowlens' starter app catalog from vendored v2fly data and a curated app table.
 
-Inputs (all inside the repository, so the build needs no network and no /work/shared):
+Inputs (all inside the repository, so the build needs no network and no ../shared):
 
 * ``scripts/catalog_apps.toml``: one row per app (id, name, vendor, Defender category, the
   v2fly files it takes its domains from, optional ``select`` and ``hosts``).

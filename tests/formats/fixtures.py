@@ -15,7 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shadowlens.contract import ParseOptions
+from shadowlens.contract import LogFormat, ParseOptions
+from shadowlens.plugins.manager import FormatEntry, get_plugins
+from shadowlens.testing import parse_lines
 
 HERE = Path(__file__).parent
 VENDOR = HERE / "fixtures"
@@ -23,6 +25,23 @@ GENERIC = HERE.parent / "parsers" / "golden"
 #: Generic-format golden inputs not meant to be recognised: only bad lines, or a W3C
 #: file without a #Fields line (read with --format w3c --option fields=...).
 NOT_DETECTABLE = {"bad_lines", "bluecoat_headerless"}
+
+
+#: The built-in formats, in registration order (the detection tie-break order).
+BUILTIN: dict[str, FormatEntry] = {
+    name: entry
+    for name, entry in get_plugins().formats().items()
+    if entry.plugin.startswith("shadowlens.formats.")
+}
+
+
+def one_record(fmt: type[LogFormat], line: str, options: ParseOptions) -> dict[str, Any]:
+    """The single record of ``line`` (none quarantined), with ``extras`` as a dict too."""
+    result = parse_lines(fmt, [line], options=options)
+    assert result.quarantine.height == 0, result.quarantine.to_dicts()
+    (record,) = result.records.to_dicts()
+    record["extras"] = dict(zip(record["extras_keys"], record["extras_values"], strict=True))
+    return record
 
 
 def vendor_fixtures() -> list[tuple[str, Path]]:

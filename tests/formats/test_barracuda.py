@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fixtures import VENDOR
+from fixtures import VENDOR, one_record
 
 from golden_files import read_lines
 from shadowlens import ParseOptions
@@ -40,11 +40,7 @@ def tr(sent: int, received: int, *, zone: str = "+0000", method: str = "GET") ->
 
 
 def one(line: str, **options: Any) -> dict[str, Any]:
-    result = parse_lines(BARRACUDA, [line], options=ParseOptions(**options))
-    assert result.quarantine.height == 0, result.quarantine.to_dicts()
-    (record,) = result.records.to_dicts()
-    record["extras"] = dict(zip(record["extras_keys"], record["extras_values"], strict=True))
-    return record
+    return one_record(BARRACUDA, line, ParseOptions(**options))
 
 
 def test_contract_and_examples() -> None:

@@ -12,12 +12,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from fixtures import VENDOR
+from fixtures import BUILTIN, VENDOR
 
 from golden_files import read_lines
 from shadowlens import ParseOptions
 from shadowlens.engine.detect import detect_format
-from shadowlens.plugins.manager import get_plugins
 from shadowlens.testing import (
     assert_examples,
     assert_fast_matches_reference,
@@ -28,11 +27,6 @@ from shadowlens.testing import (
 
 WSA = format_class("cisco-wsa")
 FIXTURES = VENDOR / "cisco-wsa"
-BUILTIN = {
-    name: entry
-    for name, entry in get_plugins().formats().items()
-    if entry.plugin.startswith("shadowlens.formats.")
-}
 SC4S = read_lines(FIXTURES / "sc4s.log")
 REFERENCE = read_lines(FIXTURES / "reference.log")
 BLOCK = '<IW_comp,6.9,-,"-",-,-,-,-,"-",-,-,-,"-",-,-,"-","-",-,-,IW_comp,-,"-","-","Unknown","Unknown","-","-",198.34,0,-,[Local],"-",-,"-",-,-,"-","-">'

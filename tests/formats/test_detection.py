@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import polars as pl
-from fixtures import NOT_DETECTABLE, all_fixtures
+from fixtures import BUILTIN, NOT_DETECTABLE, all_fixtures
 
 import shadowlens
 from golden_files import read_lines
@@ -23,11 +23,6 @@ from shadowlens.engine.detect import SAMPLE_LINES, detect_format
 from shadowlens.engine.pipeline import RunConfig, run_parse
 from shadowlens.plugins.manager import get_plugins
 
-BUILTIN = {
-    name: entry
-    for name, entry in get_plugins().formats().items()
-    if entry.plugin.startswith("shadowlens.formats.")
-}
 FIXTURES = [(n, p) for n, p in all_fixtures() if p.stem not in NOT_DETECTABLE]
 
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fixtures import VENDOR, options_for
+from fixtures import BUILTIN, VENDOR, options_for
 
 from golden_files import read_lines
 from shadowlens.contract import ParseOptions
 from shadowlens.engine.detect import detect_format
-from shadowlens.plugins.manager import get_plugins
 from shadowlens.testing import (
     assert_examples,
     assert_fast_matches_reference,
@@ -135,11 +134,6 @@ def test_garbled_lines_are_quarantined_with_a_reason(line: str, message: str) ->
     (row,) = result.quarantine.to_dicts()
     assert row["error_code"] == "syntax"
     assert message in row["error_message"]
-
-
-BUILTIN = {
-    n: e for n, e in get_plugins().formats().items() if e.plugin.startswith("shadowlens.formats.")
-}
 
 
 def test_forcepoint_cef_lines_stay_cef() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fixtures import VENDOR
+from fixtures import VENDOR, one_record
 
 from golden_files import read_lines
 from shadowlens import ParseOptions
@@ -30,11 +30,7 @@ HEAD = "<134>1 1764152102.000000000 MX84"
 
 
 def one(line: str, **options: Any) -> dict[str, Any]:
-    result = parse_lines(MERAKI, [line], options=ParseOptions(**options))
-    assert result.quarantine.height == 0, result.quarantine.to_dicts()
-    (record,) = result.records.to_dicts()
-    record["extras"] = dict(zip(record["extras_keys"], record["extras_values"], strict=True))
-    return record
+    return one_record(MERAKI, line, ParseOptions(**options))
 
 
 def test_contract_and_examples() -> None:

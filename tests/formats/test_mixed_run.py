@@ -11,15 +11,10 @@ import json
 import shutil
 from pathlib import Path
 
+from fixtures import BUILTIN as BUILTIN_FORMATS
 from fixtures import NOT_DETECTABLE, all_fixtures
 
-from shadowlens.plugins.manager import get_plugins
-
-BUILTIN = {
-    name
-    for name, entry in get_plugins().formats().items()
-    if entry.plugin.startswith("shadowlens.formats.")
-}
+BUILTIN = set(BUILTIN_FORMATS)
 
 
 def _mixed_dir(root: Path) -> dict[str, str]:

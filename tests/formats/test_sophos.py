@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from fixtures import VENDOR
+from fixtures import VENDOR, one_record
 
 from golden_files import read_lines
 from shadowlens import ParseOptions
@@ -50,11 +50,7 @@ SWA = (
 
 
 def one(line: str, **options: Any) -> dict[str, Any]:
-    result = parse_lines(SOPHOS, [line], options=ParseOptions(**options))
-    assert result.quarantine.height == 0, result.quarantine.to_dicts()
-    (row,) = result.records.to_dicts()
-    row["extras"] = dict(zip(row.pop("extras_keys"), row.pop("extras_values"), strict=True))
-    return row
+    return one_record(SOPHOS, line, ParseOptions(**options))
 
 
 def test_contract_examples_and_both_paths_on_every_fixture_line() -> None:

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures import VENDOR
+from fixtures import BUILTIN, VENDOR
 
 from golden_files import read_lines
 from shadowlens import ParseOptions
 from shadowlens.engine.detect import detect_format
-from shadowlens.plugins.manager import get_plugins
 from shadowlens.testing import (
     assert_examples,
     assert_fast_matches_reference,
@@ -31,11 +30,6 @@ SQUID = format_class("squid")
 FIXTURES = VENDOR / "squid"
 #: Vendored copies (Apache-2.0, MPL-2.0; tests/conformance/peer_vectors/ATTRIBUTION.md).
 PEERS = Path(__file__).resolve().parents[1] / "conformance" / "peer_vectors"
-BUILTIN = {
-    name: entry
-    for name, entry in get_plugins().formats().items()
-    if entry.plugin.startswith("shadowlens.formats.")
-}
 
 NATIVE = "1764152102.000    161 10.1.2.3 TCP_MISS/200 103701 GET http://www.Example.com/index.html alice HIER_DIRECT/93.184.216.34 text/html"
 COMMON = '10.1.2.8 - dave [26/Nov/2025:11:15:09 +0100] "GET http://intranet.example/wiki HTTP/1.1" 200 5120 TCP_MEM_HIT:HIER_NONE'
