@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod kv;
+pub mod pick;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -94,9 +95,94 @@ fn split_pairs<'py>(
     ))
 }
 
+/// One picked column: (offsets, data, validity bitmap, null count).
+type Column<'py> = (
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    usize,
+);
+
+/// Values of `wanted` keys out of per-row `key=value` token lists, and the extras.
+///
+/// `list_offsets`, `token_offsets` (int64 LE) and `data` are a
+/// `large_list<large_string>` array's buffers (no nulls). Values are undone: trailing
+/// `strip` characters cut, `quote` removed, `escapes` (all of one byte length)
+/// replaced. Returns `(columns, list_offsets, key_offsets, key_data, value_offsets,
+/// value_data)`: a `(offsets, data, validity, nulls)` per wanted key, then the extras
+/// keys and values as two `large_list<large_string>` arrays sharing list offsets.
+#[pyfunction]
+#[pyo3(signature = (list_offsets, token_offsets, data, wanted, separator, strip="", quote=None, escapes=Vec::new()))]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn pick_pairs<'py>(
+    py: Python<'py>,
+    list_offsets: &[u8],
+    token_offsets: &[u8],
+    data: &[u8],
+    wanted: Vec<String>,
+    separator: &str,
+    strip: &str,
+    quote: Option<String>,
+    escapes: Vec<(String, String)>,
+) -> PyResult<(
+    Vec<Column<'py>>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+)> {
+    let lists = le_i64("list_offsets", list_offsets)?;
+    let tokens = le_i64("token_offsets", token_offsets)?;
+    if separator.is_empty() {
+        return Err(PyValueError::new_err("separator: empty"));
+    }
+    let width = escapes.first().map_or(0, |(from, _)| from.len());
+    if escapes
+        .iter()
+        .any(|(from, _)| from.len() != width || from.is_empty())
+    {
+        return Err(PyValueError::new_err(
+            "escapes: all sequences must have one byte length",
+        ));
+    }
+    let undo = pick::Undo {
+        strip: strip.chars().collect(),
+        quote,
+        escapes: escapes
+            .into_iter()
+            .map(|(from, to)| (from.into_bytes(), to.into_bytes()))
+            .collect(),
+    };
+    let picked = py
+        .allow_threads(|| pick::pick(&lists, &tokens, data, &wanted, separator, &undo))
+        .map_err(PyValueError::new_err)?;
+    let columns = picked
+        .columns
+        .iter()
+        .map(|c| {
+            (
+                i64_bytes(py, &c.offsets),
+                PyBytes::new(py, &c.data),
+                PyBytes::new(py, &c.validity),
+                c.nulls,
+            )
+        })
+        .collect();
+    Ok((
+        columns,
+        i64_bytes(py, &picked.list_offsets),
+        i64_bytes(py, &picked.key_offsets),
+        PyBytes::new(py, &picked.key_data),
+        i64_bytes(py, &picked.value_offsets),
+        PyBytes::new(py, &picked.value_data),
+    ))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(pick_pairs, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

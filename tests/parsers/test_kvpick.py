@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shadowlens.parsers.kvpick import concat_lists, learn_template, pick_pairs
+from shadowlens.parsers.native import native_enabled
 
 ESC = {"\\\\": "\\", "\\=": "="}
 
@@ -81,13 +87,73 @@ TOKENS = st.lists(
 ).map(lambda pairs: [f"{k}={v}" for k, v in pairs])
 
 
+@contextmanager
+def native(on: bool) -> Iterator[None]:
+    """The native core switched on or off (``SHADOWLENS_NATIVE``) for the block."""
+    old = os.environ.get("SHADOWLENS_NATIVE")
+    os.environ["SHADOWLENS_NATIVE"] = "1" if on else "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["SHADOWLENS_NATIVE"]
+        else:
+            os.environ["SHADOWLENS_NATIVE"] = old
+
+
+@pytest.mark.parametrize("use_native", [False, True], ids=["polars", "native"])
 @settings(max_examples=60, deadline=None)
 @given(st.lists(TOKENS, min_size=1, max_size=30), st.integers(0, 3))
-def test_every_route_gives_the_generic_result(rows: list[list[str]], templates: int) -> None:
+def test_every_route_gives_the_generic_result(
+    use_native: bool, rows: list[list[str]], templates: int
+) -> None:
     fields = frame(rows)
-    got = pick_pairs(fields, "pairs", ["a", "c"], unescape=ESC, max_templates=templates)
     want = pick_pairs(fields, "pairs", ["a", "c"], unescape=ESC, max_templates=0)
+    with native(use_native):
+        got = pick_pairs(fields, "pairs", ["a", "c"], unescape=ESC, max_templates=templates)
     assert got.equals(want)
+
+
+#: Tokens as producers write them: any text, the separator missing or repeated,
+#: quotes, escapes (complete or cut off), padding to strip, non-ASCII.
+RAW_TOKENS = st.lists(
+    st.lists(st.sampled_from([*'ac=:\\" \tée中', "\\=", '"x"']), max_size=8).map("".join),
+    max_size=6,
+)
+
+
+@pytest.mark.skipif(not native_enabled(), reason="native core not built")
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(RAW_TOKENS, min_size=1, max_size=12),
+    st.sampled_from(["=", ":", "=:"]),
+    st.sampled_from(["", " ", " \t", "é"]),
+    st.sampled_from([None, '"', "é"]),
+    st.sampled_from([{}, ESC, {"\\\\": "\\", '\\"': '"', "\\n": "\n"}, {"é=": "E"}]),
+)
+def test_native_pick_equals_the_generic_route(
+    rows: list[list[str]],
+    separator: str,
+    strip: str,
+    quote: str | None,
+    unescape: dict[str, str],
+) -> None:
+    fields = frame(rows)
+    kw: dict[str, Any] = {"separator": separator, "strip": strip, "quote": quote}
+    want = pick_pairs(fields, "pairs", ["a", "c", "ac"], unescape=unescape, max_templates=0, **kw)
+    with native(True):
+        got = pick_pairs(fields, "pairs", ["a", "c", "ac"], unescape=unescape, **kw)
+    assert got.to_dicts() == want.to_dicts()
+
+
+def test_native_pick_on_a_sliced_column_and_null_lists() -> None:
+    tokens = pl.Series("pairs", [["a=0"], ["a=1 ", "b=2"], None, ["c=3", "a=4"]]).slice(1, 3)
+    fields = tokens.to_frame()
+    want = pick_pairs(fields, "pairs", ["a"], max_templates=0)
+    with native(True):
+        got = pick_pairs(fields, "pairs", ["a"])
+    assert got.to_dicts() == want.to_dicts()
+    assert got.get_column("a").to_list() == ["1", None, "4"]
 
 
 @pytest.mark.parametrize("separator", ["=", ":"])

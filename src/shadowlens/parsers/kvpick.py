@@ -37,6 +37,8 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from shadowlens.parsers.native import _native, native_enabled
+
 _STRINGS = pl.List(pl.String())
 _JOIN = "\x1f"
 _NEWEST = pl.CompatLevel.newest()
@@ -79,7 +81,10 @@ def pick_pairs(
         A value that starts and ends with this character (after ``strip``) loses both
         before the escapes are undone (``msg="a b"`` gives ``a b``).
     max_templates
-        How many learned key orders to try before the generic path.
+        How many learned key orders to try before the generic path; ``0`` takes the
+        generic path alone, the reference the other routes are tested against. When the
+        native core is installed (and ``max_templates`` is not 0), it picks every row in
+        one pass instead (:func:`native_pick`).
     sample_rows
         Rows sampled (evenly spread) to learn a template.
     min_share
@@ -87,7 +92,66 @@ def pick_pairs(
     """
     spec = _Spec(tuple(mapped), separator, strip, dict(unescape or {}), quote)
     tokens = fields.get_column(column).fill_null([]).cast(_STRINGS)
+    if max_templates > 0 and tokens.len() and native_enabled() and spec.native_ok():
+        picked = native_pick(tokens, spec)
+        if picked is not None:
+            return picked
     return _pick(tokens, spec, max_templates, sample_rows, min_share)
+
+
+def native_pick(tokens: pl.Series, spec: _Spec) -> pl.DataFrame | None:
+    """:func:`pick_pairs` by the native kernel in one pass; None when a token is null."""
+    assert _native is not None
+    arrow = tokens.to_arrow(compat_level=pl.CompatLevel.oldest())
+    if isinstance(arrow, pa.ChunkedArray):
+        arrow = arrow.combine_chunks()
+    if arrow.type != pa.large_list(pa.large_string()):
+        arrow = arrow.cast(pa.large_list(pa.large_string()))
+    flat = arrow.values
+    if flat.null_count:
+        return None
+    lists = np.asarray(arrow.offsets, dtype=np.int64)
+    # The tokens of this (possibly sliced) array, re-based so both offsets start at 0.
+    child = np.frombuffer(flat.buffers()[1], dtype=np.int64)[flat.offset :]
+    token_offsets = child[lists[0] : lists[-1] + 1]
+    lo, hi = (int(token_offsets[0]), int(token_offsets[-1])) if token_offsets.size else (0, 0)
+    data = flat.buffers()[2]
+    raw = data[lo:hi].to_pybytes() if data is not None else b""
+    columns, list_offsets, key_offsets, key_data, value_offsets, value_data = _native.pick_pairs(
+        (lists - lists[0]).astype("<i8").tobytes(),
+        (token_offsets - lo).astype("<i8").tobytes(),
+        raw,
+        list(spec.mapped),
+        spec.separator,
+        spec.strip,
+        spec.quote,
+        list(spec.unescape.items()),
+    )
+    height = tokens.len()
+    out = {}
+    for name, (offsets, values, validity, nulls) in zip(spec.mapped, columns, strict=True):
+        buffers = [pa.py_buffer(validity) if nulls else None, pa.py_buffer(offsets)]
+        array = pa.Array.from_buffers(
+            pa.large_string(), height, [*buffers, pa.py_buffer(values)], null_count=nulls
+        )
+        out[name] = pl.Series(name, array)
+    for name, offsets, values in (
+        ("extras_keys", key_offsets, key_data),
+        ("extras_values", value_offsets, value_data),
+    ):
+        child = pa.Array.from_buffers(
+            pa.large_string(),
+            len(offsets) // 8 - 1,
+            [None, pa.py_buffer(offsets), pa.py_buffer(values)],
+        )
+        array = pa.Array.from_buffers(
+            pa.large_list(pa.large_string()),
+            height,
+            [None, pa.py_buffer(list_offsets)],
+            children=[child],
+        )
+        out[name] = pl.Series(name, array).cast(_STRINGS)
+    return pl.DataFrame(out)
 
 
 class _Spec:
@@ -123,6 +187,11 @@ class _Spec:
             list(self.unescape), list(self.unescape.values())
         )
         return values.scatter(where, fixed)
+
+    def native_ok(self) -> bool:
+        """Whether the native kernel does exactly this undo: escapes of one length."""
+        widths = {len(k.encode()) for k in self.unescape}
+        return bool(self.separator) and len(widths) <= 1 and 0 not in widths
 
     def schema(self) -> dict[str, pl.DataType]:
         return {

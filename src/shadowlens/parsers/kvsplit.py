@@ -44,9 +44,7 @@ Examples
 from __future__ import annotations
 
 import functools
-import os
 import re
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -55,12 +53,7 @@ import pyarrow as pa
 
 from shadowlens.errors import GrammarError
 from shadowlens.parsers.kvpick import as_lists, learn_template
-
-_native: ModuleType | None
-try:
-    from shadowlens import _native
-except ImportError:  # a source tree without the built extension: polars only
-    _native = None
+from shadowlens.parsers.native import _native, native_enabled
 
 _EQ, _SPACE, _BACKSLASH = ord("="), ord(" "), ord("\\")
 #: Values the byte cut can give a pair: any text without ``=`` (see ``_template_ok``).
@@ -130,11 +123,6 @@ def split_extension(
     fast = frame.filter(mask).with_columns(pairs.alias("pairs"))
     rest = reference_split(frame.filter(~mask), pair_re, text=text, head=head)
     return pl.concat([fast, rest], how="vertical")
-
-
-def native_enabled() -> bool:
-    """Whether the native core is installed and not turned off (``SHADOWLENS_NATIVE=0``)."""
-    return _native is not None and os.environ.get("SHADOWLENS_NATIVE", "1") != "0"
 
 
 def native_split(
