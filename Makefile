@@ -25,8 +25,8 @@ test: setup  ## the whole test suite (Python, then the Rust kernels' own tests)
 	cd native && cargo test --quiet
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks scripts examples
-	$(BIN)/ruff format --check src tests benchmarks scripts examples
+	$(BIN)/ruff check src tests benchmarks scripts examples fuzz
+	$(BIN)/ruff format --check src tests benchmarks scripts examples fuzz
 	$(BIN)/mypy
 
 wheel-check: setup  ## the built wheel must carry the grammars and data files
