@@ -40,6 +40,7 @@ from shadowlens.engine.lines import (
     iter_raw_chunks,
     to_line_chunk,
 )
+from shadowlens.engine.prefetch import prefetch
 from shadowlens.engine.sources import discover
 from shadowlens.engine.writer import DatasetWriter
 from shadowlens.errors import ErrorCode, PluginError
@@ -168,8 +169,13 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
 
 
 def _chunks(opened: Any, chunk_bytes: int, name: str) -> Iterator[tuple[LineChunk, int]]:
-    for raw in iter_raw_chunks(opened.stream, chunk_bytes, name=name):
-        yield to_line_chunk(raw), opened.position()
+    """The file's line chunks, read and cut one chunk ahead by a thread of their own."""
+
+    def read() -> Iterator[tuple[LineChunk, int]]:
+        for raw in iter_raw_chunks(opened.stream, chunk_bytes, name=name):
+            yield to_line_chunk(raw), opened.position()
+
+    return prefetch(read(), depth=1)
 
 
 def _detect(chunk: LineChunk, formats: Any) -> str | None:
