@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -145,6 +146,17 @@ def bench_format(
             out.append(label | fast | {"step": step, "workers": workers})
     else:
         out.append(label | {"step": "shadowlens", "skipped": f"format {fmt!r} is not registered"})
+    if fmt in formats and fmt in args.run_formats:
+        options = (
+            "--format",
+            fmt,
+            "--chunk-mb",
+            str(args.chunk_mb),
+            "--workers",
+            str(args.workers[-1]),
+        )
+        job = run_step("shadowlens_run", path, args.runs, *options)
+        out.append(label | job | {"step": f"run -j{args.workers[-1]}", "workers": args.workers[-1]})
     if fmt == "cef":
         piece = head_slice(path, min(args.pycef_lines, args.lines))
         out.append(label | run_step("pycef", piece, args.runs))
@@ -153,6 +165,50 @@ def bench_format(
         ref = run_step("shadowlens", piece, args.runs, "--format", fmt, "--engine", "reference")
         out.append(label | ref | {"step": "reference"})
     return out
+
+
+def scaling_run(fmt: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The same corpus repeated 1x, 3x, 10x ...: time and peak memory per multiple."""
+    base = ensure_corpus(fmt, args.lines, args.corpus)
+    out = []
+    for k in [int(x) for x in args.scaling.split(",") if x]:
+        path = args.corpus / f"{base.stem}_x{k}.log"
+        if not path.exists():
+            with path.open("wb") as sink:
+                for _ in range(k):
+                    with base.open("rb") as source:
+                        shutil.copyfileobj(source, sink, 1 << 22)
+        options = (
+            "--format",
+            fmt,
+            "--chunk-mb",
+            str(args.chunk_mb),
+            "--workers",
+            str(args.workers[-1]),
+        )
+        step = run_step("shadowlens", path, max(1, args.runs if k == 1 else 1), *options)
+        out.append({"format": fmt, "multiple": k} | step | {"step": f"scaling x{k}"})
+        if k != 1:
+            path.unlink()  # large; regenerated in seconds
+    return out
+
+
+def scaling_markdown(results: list[dict[str, Any]]) -> str:
+    """Time and peak RSS per input multiple, relative to 1x."""
+    rows = [
+        "| input | lines | GB | wall s | time vs 1x | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    one = next((r for r in results if r.get("multiple") == 1 and "wall_median" in r), None)
+    for r in results:
+        if "wall_median" not in r:
+            continue
+        ratio = r["wall_median"] / one["wall_median"] if one else float("nan")
+        rows.append(
+            f"| {r['multiple']}x | {r['lines']:,} | {r['bytes'] / 1e9:.2f} | "
+            f"{r['wall_median']:.1f} | {ratio:.2f}x | {r['peak_rss_mib']:,.0f} |"
+        )
+    return "\n".join(rows)
 
 
 def ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -176,6 +232,9 @@ def ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         for (f, step), r in by.items():
             if f == fmt and step.startswith("shadowlens -j"):
                 entry[f"{step.split()[-1]}_speedup"] = fast["wall_median"] / r["wall_median"]
+            if f == fmt and step.startswith("run -j"):
+                same = by.get((fmt, f"shadowlens {step.split()[-1]}"), fast)
+                entry["run_vs_parse_x"] = r["wall_median"] / same["wall_median"]
         floor = by.get((fmt, "floor_polars"))
         if floor:
             entry["floor_time_x"] = fast["wall_median"] / floor["wall_median"]
@@ -207,6 +266,16 @@ def markdown(results: list[dict[str, Any]], found: dict[str, dict[str, float]]) 
             f"{r['lines_per_s']:,.0f} | {r['mb_per_s']:,.1f} | {r['peak_rss_mib']:,.0f} | {r['cpu_median']:.2f} | {notes} |"
         )
     rows.append("")
+    rows.append(
+        "Stage CPU seconds inside the pipeline (first run; threads overlap, so they add up to more than the wall time):"
+    )
+    rows.append("")
+    for r in results:
+        stages = r.get("runs", [{}])[0].get("stages") if "runs" in r else None
+        if stages:
+            text = ", ".join(f"{k} {v:.2f}" for k, v in sorted(stages.items()))
+            rows.append(f"- {r['format']} / {r['step']}: {text}")
+    rows.append("")
     for fmt, entry in found.items():
         parts = []
         if "vs_pycef_x" in entry:
@@ -226,6 +295,8 @@ def markdown(results: list[dict[str, Any]], found: dict[str, dict[str, float]]) 
         for key, value in entry.items():
             if key.endswith("_speedup"):
                 parts.append(f"{key.split('_')[0]} is {value:.2f}x one worker")
+        if "run_vs_parse_x" in entry:
+            parts.append(f"`run` takes {entry['run_vs_parse_x']:.2f}x the time of `parse`")
         rows.append(f"- **{fmt}**: shadowlens is " + "; ".join(parts))
     return "\n".join(rows)
 
@@ -250,7 +321,19 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--formats", default="cef,leef,w3c")
+    parser.add_argument(
+        "--formats",
+        default="cef,leef,w3c,fortigate,paloalto",
+        help="formats (fortigate: a key=value vendor format, paloalto: a CSV one)",
+    )
+    parser.add_argument(
+        "--run-formats", default="cef", help="formats also timed with the main job (`run`)"
+    )
+    parser.add_argument(
+        "--scaling",
+        default="",
+        help="input multiples for a scaling run of the first format, e.g. 1,3,10",
+    )
     parser.add_argument("--pycef-lines", type=int, default=100_000, help="slice for pycef")
     parser.add_argument(
         "--lark-lines", type=int, default=5_000, help="slice for the Lark reference"
@@ -271,6 +354,11 @@ def main(argv: list[str] | None = None) -> None:
         results.extend(bench_format(fmt, path, args, formats))
     found = ratios(results)
     table = markdown(results, found)
+    if args.scaling:
+        first = next(f for f in args.formats.split(",") if f)
+        scaling = scaling_run(first, args)
+        results.extend(scaling)
+        table += "\n\n" + scaling_markdown(scaling)
     print(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {

@@ -96,6 +96,39 @@ def shadowlens(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def shadowlens_run(path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The main job: parse + enrich + records + report (``shadowlens run``)."""
+    from shadowlens.engine.job import JobConfig, run_job
+    from shadowlens.parsers.base import ParseOptions
+
+    out = Path(tempfile.mkdtemp(prefix="shadowlens-bench-")) / "out"
+    try:
+        t0 = time.perf_counter()
+        summary = run_job(
+            JobConfig(
+                inputs=[str(path)],
+                out_dir=out,
+                format=args.format,
+                options=ParseOptions(engine=args.engine),
+                chunk_bytes=int(args.chunk_mb * 1024 * 1024),
+                workers=args.workers,
+            )
+        )
+        seconds = time.perf_counter() - t0
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
+    totals = summary["totals"]
+    return {
+        "seconds": seconds,
+        "rows": totals["records"],
+        "totals": {
+            k: totals.get(k)
+            for k in ("lines", "records", "quarantined", "directives", "blank", "reference_parsed")
+        },
+        "stages": totals.get("seconds", {}),
+    }
+
+
 def pycef(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     import pycef as cef
 
@@ -114,6 +147,7 @@ STEPS = {
     "floor_polars": floor_polars,
     "floor_pyarrow": floor_pyarrow,
     "shadowlens": shadowlens,
+    "shadowlens_run": shadowlens_run,
     "pycef": pycef,
 }
 
