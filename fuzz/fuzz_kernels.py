@@ -78,11 +78,19 @@ def check_raw_buffers(fdp: atheris.FuzzedDataProvider) -> None:
     offsets = np.array(ints, dtype="<i8").tobytes()
     starts = np.array([fdp.ConsumeIntInRange(-2, 40) for _ in range(rows)], "<i8").tobytes()
     raw = fdp.ConsumeBytes(64)
+    # String views: random 16-byte views over random data (lengths, buffer numbers
+    # and offsets may point anywhere), with and without a validity mask.
+    views = fdp.ConsumeBytes(16 * fdp.ConsumeIntInRange(0, 4))
+    views = views[: len(views) // 16 * 16]
+    valid = fdp.ConsumeBytes(len(views) // 16) if fdp.ConsumeBool() else None
+    tokens = (views, [raw], valid if valid is None or len(valid) == len(views) // 16 else None)
     for call in (
         lambda: _native.split_pairs(kvsplit.KV_PAIR_REGEX, offsets, raw, starts, None, cef=True),
         lambda: _native.split_pairs("[a-z]+=[^ ]*(?: |$)", offsets, raw, starts, None),
-        lambda: _native.pick_pairs(offsets, offsets, raw, WANTED, "=", " ", '"', []),
-        lambda: _native.pick_pairs(offsets, starts, raw, [], "=", "", None, [("\\=", "=")]),
+        lambda: _native.pick_pairs(offsets, tokens, WANTED, "=", " ", '"', []),
+        lambda: _native.pick_pairs(offsets, (views, [], None), [], "=", "", None, [("\\=", "=")]),
+        lambda: _native.concat_pairs([("constant", b"k", tokens, None)], rows),
+        lambda: _native.concat_pairs([("lists", offsets, tokens, tokens)], rows),
     ):
         with contextlib.suppress(ValueError):
             call()

@@ -5,8 +5,10 @@
 //! buffers that Python wraps with `pyarrow.Array.from_buffers`.
 #![forbid(unsafe_code)]
 
+pub mod concat;
 pub mod kv;
 pub mod pick;
+pub mod views;
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -95,45 +97,68 @@ fn split_pairs<'py>(
     ))
 }
 
-/// One picked column: (offsets, data, validity bitmap, null count).
-type Column<'py> = (
+/// A `string_view` array from Python: `(views, data_buffers, valid)`, `valid`
+/// one byte per row or None.
+type ViewArgs<'py> = (
+    Bound<'py, PyBytes>,
+    Vec<Bound<'py, PyBytes>>,
+    Option<Bound<'py, PyBytes>>,
+);
+
+fn views<'a>(name: &str, args: &'a ViewArgs<'_>) -> PyResult<views::Views<'a>> {
+    let (views, buffers, valid) = args;
+    views::Views::new(
+        views.as_bytes(),
+        buffers.iter().map(|b| b.as_bytes()).collect(),
+        valid.as_ref().map(|v| v.as_bytes()),
+    )
+    .map_err(|e| PyValueError::new_err(format!("{name}: {e}")))
+}
+
+/// A built `string_view` array for Python: `(views, data, validity, nulls)`.
+type ViewOut<'py> = (
     Bound<'py, PyBytes>,
     Bound<'py, PyBytes>,
     Bound<'py, PyBytes>,
     usize,
 );
 
+fn view_out<'py>(py: Python<'py>, b: &views::ViewBuilder) -> ViewOut<'py> {
+    (
+        PyBytes::new(py, &b.views),
+        PyBytes::new(py, &b.data),
+        PyBytes::new(py, &b.validity),
+        b.nulls,
+    )
+}
+
 /// Values of `wanted` keys out of per-row `key=value` token lists, and the extras.
 ///
-/// `list_offsets`, `token_offsets` (int64 LE) and `data` are a
-/// `large_list<large_string>` array's buffers (no nulls). Values are undone: trailing
-/// `strip` characters cut, `quote` removed, `escapes` (all of one byte length)
-/// replaced. Returns `(columns, list_offsets, key_offsets, key_data, value_offsets,
-/// value_data)`: a `(offsets, data, validity, nulls)` per wanted key, then the extras
-/// keys and values as two `large_list<large_string>` arrays sharing list offsets.
+/// `list_offsets` (int64 LE) index `tokens`, a `string_view` array (see
+/// `ViewArgs`). Values are undone: trailing `strip` characters cut, `quote`
+/// removed, `escapes` (all of one byte length) replaced. Returns `(columns,
+/// list_offsets, keys, values)`: a `string_view` array per wanted key, then the
+/// extras keys and values, two `string_view` arrays that `list_offsets` cut into rows.
 #[pyfunction]
-#[pyo3(signature = (list_offsets, token_offsets, data, wanted, separator, strip="", quote=None, escapes=Vec::new()))]
+#[pyo3(signature = (list_offsets, tokens, wanted, separator, strip="", quote=None, escapes=Vec::new()))]
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn pick_pairs<'py>(
     py: Python<'py>,
     list_offsets: &[u8],
-    token_offsets: &[u8],
-    data: &[u8],
+    tokens: ViewArgs<'py>,
     wanted: Vec<String>,
     separator: &str,
     strip: &str,
     quote: Option<String>,
     escapes: Vec<(String, String)>,
 ) -> PyResult<(
-    Vec<Column<'py>>,
+    Vec<ViewOut<'py>>,
     Bound<'py, PyBytes>,
-    Bound<'py, PyBytes>,
-    Bound<'py, PyBytes>,
-    Bound<'py, PyBytes>,
-    Bound<'py, PyBytes>,
+    ViewOut<'py>,
+    ViewOut<'py>,
 )> {
     let lists = le_i64("list_offsets", list_offsets)?;
-    let tokens = le_i64("token_offsets", token_offsets)?;
+    let tokens = views("tokens", &tokens)?;
     if separator.is_empty() {
         return Err(PyValueError::new_err("separator: empty"));
     }
@@ -155,27 +180,67 @@ fn pick_pairs<'py>(
             .collect(),
     };
     let picked = py
-        .allow_threads(|| pick::pick(&lists, &tokens, data, &wanted, separator, &undo))
+        .allow_threads(|| pick::pick(&lists, &tokens, &wanted, separator, &undo))
         .map_err(PyValueError::new_err)?;
-    let columns = picked
-        .columns
-        .iter()
-        .map(|c| {
-            (
-                i64_bytes(py, &c.offsets),
-                PyBytes::new(py, &c.data),
-                PyBytes::new(py, &c.validity),
-                c.nulls,
-            )
-        })
-        .collect();
+    let columns = picked.columns.iter().map(|c| view_out(py, c)).collect();
     Ok((
         columns,
         i64_bytes(py, &picked.list_offsets),
-        i64_bytes(py, &picked.key_offsets),
-        PyBytes::new(py, &picked.key_data),
-        i64_bytes(py, &picked.value_offsets),
-        PyBytes::new(py, &picked.value_data),
+        view_out(py, &picked.keys),
+        view_out(py, &picked.values),
+    ))
+}
+
+/// One part of `concat_pairs`: `("constant", key, values, None)` or
+/// `("lists", list_offsets, keys, values)`, the columns as `ViewArgs`.
+type PartArgs<'py> = (
+    String,
+    Bound<'py, PyBytes>,
+    ViewArgs<'py>,
+    Option<ViewArgs<'py>>,
+);
+
+/// Per-row `(keys, values)` lists made of several parts, in part order.
+///
+/// A part is `("constant", key, values, None)`: an entry under `key` where a value
+/// is present, or `("lists", list_offsets, keys, values)`: aligned lists. Returns
+/// `(list_offsets, keys, values)`, two `string_view` arrays cut into rows.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn concat_pairs<'py>(
+    py: Python<'py>,
+    parts: Vec<PartArgs<'py>>,
+    rows: usize,
+) -> PyResult<(Bound<'py, PyBytes>, ViewOut<'py>, ViewOut<'py>)> {
+    let mut lists = Vec::with_capacity(parts.len());
+    for (kind, first, _, _) in &parts {
+        lists.push(match kind.as_str() {
+            "lists" => le_i64("list_offsets", first.as_bytes())?,
+            _ => Vec::new(),
+        });
+    }
+    let mut views_in = Vec::with_capacity(parts.len());
+    for ((kind, first, a, b), offsets) in parts.iter().zip(&lists) {
+        views_in.push(match (kind.as_str(), b) {
+            ("constant", None) => concat::Part::Constant {
+                key: first.as_bytes(),
+                values: views("values", a)?,
+            },
+            ("lists", Some(b)) => concat::Part::Lists {
+                lists: offsets,
+                keys: views("keys", a)?,
+                values: views("values", b)?,
+            },
+            _ => return Err(PyValueError::new_err(format!("unknown part {kind:?}"))),
+        });
+    }
+    let out = py
+        .allow_threads(|| concat::concat(&views_in, rows))
+        .map_err(PyValueError::new_err)?;
+    Ok((
+        i64_bytes(py, &out.list_offsets),
+        view_out(py, &out.keys),
+        view_out(py, &out.values),
     ))
 }
 
@@ -183,6 +248,7 @@ fn pick_pairs<'py>(
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(pick_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(concat_pairs, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -12,6 +12,8 @@ use std::collections::HashMap;
 
 use memchr::memmem;
 
+use crate::views::{ViewBuilder, Views};
+
 /// How a raw value becomes a field value.
 #[derive(Debug, Clone, Default)]
 pub struct Undo {
@@ -99,56 +101,17 @@ fn utf8_len(first: u8) -> usize {
     }
 }
 
-/// A nullable `large_string` column being built.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct StringColumn {
-    /// `rows + 1` offsets into `data`.
-    pub offsets: Vec<i64>,
-    /// The values back to back.
-    pub data: Vec<u8>,
-    /// Arrow validity bitmap (LSB first), one bit per row.
-    pub validity: Vec<u8>,
-    /// Rows that are null.
-    pub nulls: usize,
-}
-
-impl StringColumn {
-    fn with_rows(rows: usize) -> Self {
-        let mut offsets = Vec::with_capacity(rows + 1);
-        offsets.push(0);
-        Self {
-            offsets,
-            data: Vec::new(),
-            validity: vec![0; rows.div_ceil(8)],
-            nulls: 0,
-        }
-    }
-
-    fn close_row(&mut self, row: usize, valid: bool) {
-        if valid {
-            self.validity[row / 8] |= 1 << (row % 8);
-        } else {
-            self.nulls += 1;
-        }
-        self.offsets.push(self.data.len() as i64);
-    }
-}
-
-/// The picked columns and the extras of every row.
+/// The picked columns and the extras of every row, as `string_view` arrays.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Picked {
     /// One column per wanted key, in the order asked.
-    pub columns: Vec<StringColumn>,
+    pub columns: Vec<ViewBuilder>,
     /// `rows + 1` list offsets shared by the extras keys and values.
     pub list_offsets: Vec<i64>,
-    /// Offsets and data of the extras keys (raw).
-    pub key_offsets: Vec<i64>,
-    /// The extras keys back to back.
-    pub key_data: Vec<u8>,
-    /// Offsets of the extras values (undone).
-    pub value_offsets: Vec<i64>,
-    /// The extras values back to back.
-    pub value_data: Vec<u8>,
+    /// The extras keys (raw).
+    pub keys: ViewBuilder,
+    /// The extras values (undone).
+    pub values: ViewBuilder,
 }
 
 fn get_range(offsets: &[i64], i: usize) -> Result<(usize, usize), String> {
@@ -161,13 +124,12 @@ fn get_range(offsets: &[i64], i: usize) -> Result<(usize, usize), String> {
     Ok((lo, hi))
 }
 
-/// Pick `wanted` keys out of the token lists (`list_offsets` into the tokens,
-/// `token_offsets` + `data` the tokens). Fails (never panics) on offsets that do
-/// not describe valid arrays, and on tokens that are not UTF-8.
+/// Pick `wanted` keys out of the token lists (`list_offsets` into `tokens`). Fails
+/// (never panics) on offsets or views that do not describe valid arrays, on a null
+/// token and on tokens that are not UTF-8.
 pub fn pick(
     list_offsets: &[i64],
-    token_offsets: &[i64],
-    data: &[u8],
+    tokens: &Views<'_>,
     wanted: &[String],
     separator: &str,
     undo: &Undo,
@@ -184,35 +146,31 @@ pub fn pick(
     let finder = memmem::Finder::new(separator.as_bytes());
     let mut out = Picked {
         columns: (0..wanted.len())
-            .map(|_| StringColumn::with_rows(rows))
+            .map(|_| ViewBuilder::with_capacity(rows))
             .collect(),
         list_offsets: Vec::with_capacity(rows + 1),
-        key_offsets: vec![0],
-        value_offsets: vec![0],
         ..Picked::default()
     };
     out.list_offsets.push(0);
     // Per wanted key, the token that gives its value in the current row.
     let mut last: Vec<Option<usize>> = vec![None; wanted.len()];
-    let mut tokens: Vec<(&str, &str, Option<usize>)> = Vec::new();
+    let mut row_tokens: Vec<(&str, &str, Option<usize>)> = Vec::new();
     // Producers repeat one key order: the key seen at each position of the previous
     // row, with its slot, answers most lookups without hashing.
     let mut seen: Vec<(&str, Option<usize>)> = Vec::new();
-    let text = std::str::from_utf8(data).map_err(|_| "tokens are not UTF-8")?;
+    let mut value = Vec::new();
     for row in 0..rows {
         let (first, end) = get_range(list_offsets, row)?;
-        tokens.clear();
+        row_tokens.clear();
         last.iter_mut().for_each(|slot| *slot = None);
         for t in first..end {
-            let (lo, hi) = get_range(token_offsets, t)?;
-            let token = text
-                .get(lo..hi)
-                .ok_or("token outside the data or not UTF-8")?;
-            let (key, value) = match finder.find(token.as_bytes()) {
+            let bytes = tokens.get(t)?.ok_or("a token is null")?;
+            let token = std::str::from_utf8(bytes).map_err(|_| "a token is not UTF-8")?;
+            let (key, raw) = match finder.find(bytes) {
                 Some(at) => (&token[..at], &token[at + separator.len()..]),
                 None => (token, ""),
             };
-            let at = tokens.len();
+            let at = row_tokens.len();
             let slot = match seen.get(at) {
                 Some(&(k, slot)) if k == key => slot,
                 _ => {
@@ -228,27 +186,28 @@ pub fn pick(
             if let Some(k) = slot {
                 last[k] = Some(at);
             }
-            tokens.push((key, value, slot));
+            row_tokens.push((key, raw, slot));
         }
         for (k, column) in out.columns.iter_mut().enumerate() {
             match last[k] {
                 Some(j) => {
-                    undo.apply(tokens[j].1, &mut column.data);
-                    column.close_row(row, true);
+                    value.clear();
+                    undo.apply(row_tokens[j].1, &mut value);
+                    column.push(&value)?;
                 }
-                None => column.close_row(row, false),
+                None => column.push_null(),
             }
         }
-        for (j, &(key, value, slot)) in tokens.iter().enumerate() {
+        for (j, &(key, raw, slot)) in row_tokens.iter().enumerate() {
             if slot.is_some_and(|k| last[k] == Some(j)) {
                 continue;
             }
-            out.key_data.extend_from_slice(key.as_bytes());
-            out.key_offsets.push(out.key_data.len() as i64);
-            undo.apply(value, &mut out.value_data);
-            out.value_offsets.push(out.value_data.len() as i64);
+            out.keys.push(key.as_bytes())?;
+            value.clear();
+            undo.apply(raw, &mut value);
+            out.values.push(&value)?;
         }
-        out.list_offsets.push(out.key_offsets.len() as i64 - 1);
+        out.list_offsets.push(out.keys.len as i64);
     }
     Ok(out)
 }
@@ -257,27 +216,28 @@ pub fn pick(
 mod tests {
     use super::*;
 
-    fn lists(rows: &[&[&str]]) -> (Vec<i64>, Vec<i64>, Vec<u8>) {
-        let (mut lists, mut offs, mut data) = (vec![0], vec![0], Vec::new());
+    fn tokens(rows: &[&[&str]]) -> (Vec<i64>, ViewBuilder) {
+        let (mut lists, mut b) = (vec![0], ViewBuilder::default());
         for row in rows {
             for t in *row {
-                data.extend_from_slice(t.as_bytes());
-                offs.push(data.len() as i64);
+                b.push(t.as_bytes()).unwrap();
             }
-            lists.push(offs.len() as i64 - 1);
+            lists.push(b.len as i64);
         }
-        (lists, offs, data)
+        (lists, b)
     }
 
-    fn column(c: &StringColumn, rows: usize) -> Vec<Option<String>> {
-        (0..rows)
-            .map(|r| {
-                (c.validity[r / 8] >> (r % 8) & 1 == 1).then(|| {
-                    String::from_utf8(
-                        c.data[c.offsets[r] as usize..c.offsets[r + 1] as usize].to_vec(),
-                    )
+    fn strings(b: &ViewBuilder) -> Vec<Option<String>> {
+        let valid: Vec<u8> = (0..b.len)
+            .map(|i| (b.validity[i / 8] >> (i % 8)) & 1)
+            .collect();
+        let views = Views::new(&b.views, vec![&b.data], Some(&valid)).unwrap();
+        (0..b.len)
+            .map(|i| {
+                views
+                    .get(i)
                     .unwrap()
-                })
+                    .map(|v| String::from_utf8(v.to_vec()).unwrap())
             })
             .collect()
     }
@@ -294,29 +254,24 @@ mod tests {
         }
     }
 
+    fn some(values: &[&str]) -> Vec<Option<String>> {
+        values.iter().map(|v| Some((*v).to_owned())).collect()
+    }
+
     #[test]
     fn last_wins_and_extras_keep_line_order() {
-        let (l, o, d) = lists(&[&["a=1 ", "b=x\\=y ", "a=2 ", "c=3"], &["c=4 ", "q"], &[]]);
+        let (l, b) = tokens(&[&["a=1 ", "b=x\\=y ", "a=2 ", "c=3"], &["c=4 ", "q"], &[]]);
+        let views = Views::new(&b.views, vec![&b.data], None).unwrap();
         let wanted = vec!["a".to_owned(), "c".to_owned()];
-        let p = pick(&l, &o, &d, &wanted, "=", &cef_undo()).unwrap();
-        assert_eq!(column(&p.columns[0], 3), vec![Some("2".into()), None, None]);
+        let p = pick(&l, &views, &wanted, "=", &cef_undo()).unwrap();
+        assert_eq!(strings(&p.columns[0]), vec![Some("2".into()), None, None]);
         assert_eq!(
-            column(&p.columns[1], 3),
+            strings(&p.columns[1]),
             vec![Some("3".into()), Some("4".into()), None]
         );
         assert_eq!(p.list_offsets, vec![0, 2, 3, 3]);
-        let keys: Vec<_> = p
-            .key_offsets
-            .windows(2)
-            .map(|w| &p.key_data[w[0] as usize..w[1] as usize])
-            .collect();
-        assert_eq!(keys, vec![&b"a"[..], b"b", b"q"]);
-        let values: Vec<_> = p
-            .value_offsets
-            .windows(2)
-            .map(|w| &p.value_data[w[0] as usize..w[1] as usize])
-            .collect();
-        assert_eq!(values, vec![&b"1"[..], b"x=y", b""]);
+        assert_eq!(strings(&p.keys), some(&["a", "b", "q"]));
+        assert_eq!(strings(&p.values), some(&["1", "x=y", ""]));
     }
 
     #[test]
@@ -342,10 +297,16 @@ mod tests {
     }
 
     #[test]
-    fn bad_offsets_are_errors() {
-        assert!(pick(&[0, 2], &[0, 1], b"a", &[], "=", &Undo::default()).is_err());
-        assert!(pick(&[0, 1], &[0, 9], b"a", &[], "=", &Undo::default()).is_err());
-        assert!(pick(&[0, 1], &[0, 2], &[0xff, 0xfe], &[], "=", &Undo::default()).is_err());
-        assert!(pick(&[], &[0], b"", &[], "=", &Undo::default()).is_err());
+    fn bad_offsets_and_null_tokens_are_errors() {
+        let (_, b) = tokens(&[&["a"]]);
+        let views = Views::new(&b.views, vec![&b.data], None).unwrap();
+        assert!(pick(&[0, 2], &views, &[], "=", &Undo::default()).is_err());
+        assert!(pick(&[], &views, &[], "=", &Undo::default()).is_err());
+        let null = Views::new(&b.views, vec![&b.data], Some(&[0])).unwrap();
+        assert!(pick(&[0, 1], &null, &[], "=", &Undo::default()).is_err());
+        let mut bad = b.views.clone();
+        bad[4] = 0xff; // not UTF-8
+        let bad = Views::new(&bad, vec![], None).unwrap();
+        assert!(pick(&[0, 1], &bad, &[], "=", &Undo::default()).is_err());
     }
 }

@@ -161,3 +161,37 @@ def test_separator(separator: str) -> None:
     rows = [[f"a{separator}1", f"b{separator}2"]] * 3
     out = pick_pairs(frame(rows), "pairs", ["b"], separator=separator)
     assert out.rows()[0] == ("2", ["a"], ["1"])
+
+
+TEXT = st.text(alphabet="ab=é中 ", max_size=4)
+
+
+@st.composite
+def concat_parts(draw: st.DrawFn) -> tuple[list[Any], int]:
+    """Constant-key columns with nulls and list pairs with null rows, some sliced."""
+    height = draw(st.integers(0, 6))
+    parts: list[Any] = []
+    for index in range(draw(st.integers(1, 4))):
+        if draw(st.booleans()):
+            values = draw(st.lists(st.none() | TEXT, min_size=height, max_size=height))
+            parts.append((f"k{index}", pl.Series(values, dtype=pl.String())))
+            continue
+        shift = draw(st.integers(0, 2))
+        rows = draw(
+            st.lists(st.none() | st.lists(TEXT, max_size=3), min_size=height, max_size=height)
+        )
+        keys = pl.Series([["x"]] * shift + rows, dtype=pl.List(pl.String())).slice(shift)
+        vals = keys.list.eval(pl.element() + "!")
+        parts.append((keys, vals))
+    return parts, height
+
+
+@settings(max_examples=150, deadline=None)
+@given(concat_parts())
+def test_native_concat_equals_the_numpy_route(case: tuple[list[Any], int]) -> None:
+    parts, height = case
+    with native(False):
+        want = concat_lists(parts, height)
+    with native(True):
+        got = concat_lists(parts, height)
+    assert [s.to_list() for s in got] == [s.to_list() for s in want]

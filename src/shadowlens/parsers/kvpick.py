@@ -37,7 +37,14 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from shadowlens.parsers.native import _native, native_enabled
+from shadowlens.parsers.native import (
+    ViewArgs,
+    _native,
+    from_view_out,
+    native_enabled,
+    view_args,
+    view_lists,
+)
 
 _STRINGS = pl.List(pl.String())
 _JOIN = "\x1f"
@@ -102,25 +109,16 @@ def pick_pairs(
 def native_pick(tokens: pl.Series, spec: _Spec) -> pl.DataFrame | None:
     """:func:`pick_pairs` by the native kernel in one pass; None when a token is null."""
     assert _native is not None
-    arrow = tokens.to_arrow(compat_level=pl.CompatLevel.oldest())
+    arrow = tokens.to_arrow(compat_level=pl.CompatLevel.newest())
     if isinstance(arrow, pa.ChunkedArray):
         arrow = arrow.combine_chunks()
-    if arrow.type != pa.large_list(pa.large_string()):
-        arrow = arrow.cast(pa.large_list(pa.large_string()))
-    flat = arrow.values
+    lists = np.asarray(arrow.offsets, dtype=np.int64)
+    flat = arrow.values.slice(int(lists[0]), int(lists[-1] - lists[0]))
     if flat.null_count:
         return None
-    lists = np.asarray(arrow.offsets, dtype=np.int64)
-    # The tokens of this (possibly sliced) array, re-based so both offsets start at 0.
-    child = np.frombuffer(flat.buffers()[1], dtype=np.int64)[flat.offset :]
-    token_offsets = child[lists[0] : lists[-1] + 1]
-    lo, hi = (int(token_offsets[0]), int(token_offsets[-1])) if token_offsets.size else (0, 0)
-    data = flat.buffers()[2]
-    raw = data[lo:hi].to_pybytes() if data is not None else b""
-    columns, list_offsets, key_offsets, key_data, value_offsets, value_data = _native.pick_pairs(
+    columns, list_offsets, keys, values = _native.pick_pairs(
         (lists - lists[0]).astype("<i8").tobytes(),
-        (token_offsets - lo).astype("<i8").tobytes(),
-        raw,
+        view_args(flat),
         list(spec.mapped),
         spec.separator,
         spec.strip,
@@ -128,29 +126,13 @@ def native_pick(tokens: pl.Series, spec: _Spec) -> pl.DataFrame | None:
         list(spec.unescape.items()),
     )
     height = tokens.len()
-    out = {}
-    for name, (offsets, values, validity, nulls) in zip(spec.mapped, columns, strict=True):
-        buffers = [pa.py_buffer(validity) if nulls else None, pa.py_buffer(offsets)]
-        array = pa.Array.from_buffers(
-            pa.large_string(), height, [*buffers, pa.py_buffer(values)], null_count=nulls
-        )
-        out[name] = pl.Series(name, array)
-    for name, offsets, values in (
-        ("extras_keys", key_offsets, key_data),
-        ("extras_values", value_offsets, value_data),
-    ):
-        child = pa.Array.from_buffers(
-            pa.large_string(),
-            len(offsets) // 8 - 1,
-            [None, pa.py_buffer(offsets), pa.py_buffer(values)],
-        )
-        array = pa.Array.from_buffers(
-            pa.large_list(pa.large_string()),
-            height,
-            [None, pa.py_buffer(list_offsets)],
-            children=[child],
-        )
-        out[name] = pl.Series(name, array).cast(_STRINGS)
+    out = [
+        pl.Series(name, from_view_out(built, height))
+        for name, built in zip(spec.mapped, columns, strict=True)
+    ]
+    entries = int(np.frombuffer(list_offsets, "<i8")[-1])
+    for name, built in (("extras_keys", keys), ("extras_values", values)):
+        out.append(view_lists(list_offsets, from_view_out(built, entries), height).alias(name))
     return pl.DataFrame(out)
 
 
@@ -394,6 +376,10 @@ def concat_lists(parts: Sequence[Part], height: int) -> tuple[pl.Series, pl.Seri
     if not parts:
         empty = pl.repeat([], height, dtype=_STRINGS, eager=True)
         return empty, empty
+    if native_enabled():
+        joined = _native_concat(parts, height)
+        if joined is not None:
+            return joined
     flat: dict[str, list[pl.Series]] = {"keys": [], "values": []}
     # Per row and part (row-major, so raveling gives the output order): how many
     # entries, and where they start in each part's flat keys/values.
@@ -428,6 +414,36 @@ def concat_lists(parts: Sequence[Part], height: int) -> tuple[pl.Series, pl.Seri
         for name in ("keys", "values")
     ]
     return result[0], result[1]
+
+
+def _native_concat(parts: Sequence[Part], height: int) -> tuple[pl.Series, pl.Series] | None:
+    """:func:`concat_lists` by the native kernel; None when a list holds a null entry."""
+    assert _native is not None
+    args: list[tuple[str, bytes, ViewArgs, ViewArgs | None]] = []
+    copies: dict[int, bytes] = {}
+    for key, values in parts:
+        if isinstance(key, str):
+            args.append(("constant", key.encode(), view_args(values, copies), None))
+            continue
+        columns: list[ViewArgs] = []
+        bounds = np.zeros(1, dtype=np.int64)
+        for column in (key, values):
+            arrow = column.fill_null([]).cast(_STRINGS).to_arrow(compat_level=_NEWEST)
+            if isinstance(arrow, pa.ChunkedArray):
+                arrow = arrow.combine_chunks()
+            bounds = np.asarray(arrow.offsets, dtype=np.int64)
+            child = arrow.values.slice(int(bounds[0]), int(bounds[-1] - bounds[0]))
+            if child.null_count:
+                return None
+            columns.append(view_args(child, copies))
+        lists = (bounds - bounds[0]).astype("<i8").tobytes()
+        args.append(("lists", lists, columns[0], columns[1]))
+    list_offsets, keys, values = _native.concat_pairs(args, height)
+    entries = int(np.frombuffer(list_offsets, "<i8")[-1])
+    return (
+        view_lists(list_offsets, from_view_out(keys, entries), height),
+        view_lists(list_offsets, from_view_out(values, entries), height),
+    )
 
 
 def as_lists(flat: pl.Series, offsets: np.ndarray[Any, Any]) -> pl.Series:

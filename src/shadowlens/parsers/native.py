@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
 
 _native: ModuleType | None
 try:
@@ -28,3 +33,66 @@ def native_enabled() -> bool:
     True
     """
     return _native is not None and os.environ.get("SHADOWLENS_NATIVE", "1") != "0"
+
+
+#: A ``string_view`` array for the kernels: (views, data buffers, one byte per row
+#: or None when nothing is null).
+ViewArgs = tuple[bytes, list[bytes], bytes | None]
+
+
+def view_args(strings: Any, copies: dict[int, bytes] | None = None) -> ViewArgs:
+    """The buffers of a polars string column or pyarrow string array, as the kernels take them.
+
+    Polars keeps strings as Arrow views, so a column is read without conversion
+    (other string types are cast first). The data buffers are copied into ``bytes``
+    (reading them in place would need ``unsafe`` Rust); columns cut from one text
+    share its buffer, so ``copies`` (buffer address -> bytes) copies each buffer
+    once per kernel call.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> views, data, valid = view_args(pl.Series(["a", None]))
+    >>> len(views), valid
+    (32, b'\\x01\\x00')
+    """
+    if isinstance(strings, pl.Series):
+        strings = strings.cast(pl.String()).to_arrow(compat_level=pl.CompatLevel.newest())
+    if isinstance(strings, pa.ChunkedArray):
+        strings = strings.combine_chunks()
+    if strings.type != pa.string_view():
+        strings = strings.cast(pa.string_view())
+    buffers = strings.buffers()
+    start = strings.offset * 16
+    views = buffers[1][start : start + len(strings) * 16].to_pybytes() if len(strings) else b""
+    copies = {} if copies is None else copies
+    data = []
+    for buffer in buffers[2:]:
+        if buffer is None:
+            continue
+        if buffer.address not in copies:
+            copies[buffer.address] = buffer.to_pybytes()
+        data.append(copies[buffer.address])
+    valid = None
+    if strings.null_count:
+        valid = np.asarray(strings.is_valid(), dtype=np.uint8).tobytes()
+    return views, data, valid
+
+
+def from_view_out(built: tuple[bytes, bytes, bytes, int], length: int) -> pa.Array:
+    """A kernel's ``string_view`` output (views, data, validity, nulls) as a pyarrow array."""
+    views, data, validity, nulls = built
+    return pa.Array.from_buffers(
+        pa.string_view(),
+        length,
+        [pa.py_buffer(validity) if nulls else None, pa.py_buffer(views), pa.py_buffer(data)],
+        null_count=nulls,
+    )
+
+
+def view_lists(offsets: bytes, values: pa.Array, length: int) -> pl.Series:
+    """A polars ``list<str>`` column: ``values`` cut into ``length`` rows by int64 ``offsets``."""
+    lists = pa.Array.from_buffers(
+        pa.large_list(pa.string_view()), length, [None, pa.py_buffer(offsets)], children=[values]
+    )
+    return pl.Series(lists)

@@ -1,0 +1,177 @@
+//! Arrow `string_view` arrays in and out: the layout polars keeps strings in.
+//!
+//! Reading a polars column as `string_view` and handing one back costs no
+//! conversion (a `large_string` costs a copy each way, more than most kernels).
+//! A view is 16 bytes: the length (u32 LE), then the bytes themselves when they fit
+//! in 12, else a 4-byte prefix, the data buffer's index and the offset in it.
+
+/// A `string_view` array read from its buffers; every access is bounds-checked.
+pub struct Views<'a> {
+    views: &'a [u8],
+    buffers: Vec<&'a [u8]>,
+    /// One byte per row (0 = null), when the array has nulls.
+    valid: Option<&'a [u8]>,
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let b = bytes.get(at..at + 4)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+impl<'a> Views<'a> {
+    /// The array of `views` (16 bytes per row) over `buffers`.
+    pub fn new(
+        views: &'a [u8],
+        buffers: Vec<&'a [u8]>,
+        valid: Option<&'a [u8]>,
+    ) -> Result<Self, String> {
+        if !views.len().is_multiple_of(16) {
+            return Err("views: not a multiple of 16 bytes".into());
+        }
+        if valid.is_some_and(|v| v.len() != views.len() / 16) {
+            return Err("valid: one byte per row expected".into());
+        }
+        Ok(Self {
+            views,
+            buffers,
+            valid,
+        })
+    }
+
+    /// Rows in the array.
+    pub fn len(&self) -> usize {
+        self.views.len() / 16
+    }
+
+    /// Whether the array has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.views.is_empty()
+    }
+
+    /// Row `i`'s bytes (`Ok(None)` when null); an error when the view points outside.
+    pub fn get(&self, i: usize) -> Result<Option<&'a [u8]>, String> {
+        if self.valid.is_some_and(|v| v.get(i) == Some(&0)) {
+            return Ok(None);
+        }
+        let view = self
+            .views
+            .get(i * 16..i * 16 + 16)
+            .ok_or("row out of range")?;
+        let len = u32_at(view, 0).ok_or("bad view")? as usize;
+        if len <= 12 {
+            return Ok(Some(&view[4..4 + len]));
+        }
+        let buffer = u32_at(view, 8).ok_or("bad view")? as usize;
+        let offset = u32_at(view, 12).ok_or("bad view")? as usize;
+        self.buffers
+            .get(buffer)
+            .and_then(|b| b.get(offset..offset.checked_add(len)?))
+            .map(Some)
+            .ok_or_else(|| format!("view {i} points outside its data buffer"))
+    }
+}
+
+/// Builds a `string_view` array (one data buffer, a validity bitmap).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ViewBuilder {
+    /// 16 bytes per row.
+    pub views: Vec<u8>,
+    /// The values longer than 12 bytes, back to back.
+    pub data: Vec<u8>,
+    /// Arrow validity bitmap (LSB first).
+    pub validity: Vec<u8>,
+    /// Rows so far.
+    pub len: usize,
+    /// Null rows so far.
+    pub nulls: usize,
+}
+
+impl ViewBuilder {
+    /// An empty builder with room for `rows`.
+    pub fn with_capacity(rows: usize) -> Self {
+        Self {
+            views: Vec::with_capacity(rows * 16),
+            ..Self::default()
+        }
+    }
+
+    fn mark(&mut self, valid: bool) {
+        let bit = self.len % 8;
+        if bit == 0 {
+            self.validity.push(0);
+        }
+        if valid {
+            if let Some(last) = self.validity.last_mut() {
+                *last |= 1 << bit;
+            }
+        } else {
+            self.nulls += 1;
+        }
+        self.len += 1;
+    }
+
+    /// Append a value. Fails when the data would pass 4 GiB (offsets are u32).
+    pub fn push(&mut self, value: &[u8]) -> Result<(), String> {
+        let len = u32::try_from(value.len()).map_err(|_| "value longer than 4 GiB")?;
+        let mut view = [0u8; 16];
+        view[..4].copy_from_slice(&len.to_le_bytes());
+        if value.len() <= 12 {
+            view[4..4 + value.len()].copy_from_slice(value);
+        } else {
+            let offset = u32::try_from(self.data.len()).map_err(|_| "string data past 4 GiB")?;
+            view[4..8].copy_from_slice(&value[..4]);
+            view[12..].copy_from_slice(&offset.to_le_bytes());
+            self.data.extend_from_slice(value);
+        }
+        self.views.extend_from_slice(&view);
+        self.mark(true);
+        Ok(())
+    }
+
+    /// Append a null.
+    pub fn push_null(&mut self) {
+        self.views.extend_from_slice(&[0; 16]);
+        self.mark(false);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_short_long_and_null() {
+        let mut b = ViewBuilder::with_capacity(4);
+        b.push(b"short").unwrap();
+        b.push(b"a value longer than twelve").unwrap();
+        b.push_null();
+        b.push(b"").unwrap();
+        assert_eq!((b.len, b.nulls), (4, 1));
+        assert_eq!(b.validity, vec![0b1011]);
+        let valid: Vec<u8> = (0..4).map(|i| (b.validity[0] >> i) & 1).collect();
+        let views = Views::new(&b.views, vec![&b.data], Some(&valid)).unwrap();
+        let got: Vec<_> = (0..4).map(|i| views.get(i).unwrap()).collect();
+        assert_eq!(
+            got,
+            vec![
+                Some(&b"short"[..]),
+                Some(&b"a value longer than twelve"[..]),
+                None,
+                Some(&b""[..])
+            ]
+        );
+    }
+
+    #[test]
+    fn views_pointing_outside_are_errors() {
+        let mut view = vec![0u8; 16];
+        view[0] = 20; // long value
+        view[12] = 250; // offset past the buffer
+        let views = Views::new(&view, vec![b"0123456789"], None).unwrap();
+        assert!(views.get(0).is_err());
+        assert!(views.get(1).is_err());
+        assert!(Views::new(&[0; 15], vec![], None).is_err());
+        let missing_buffer = Views::new(&view, vec![], None).unwrap();
+        assert!(missing_buffer.get(0).is_err());
+    }
+}
