@@ -5,6 +5,8 @@ names that match the header exactly (case-sensitive), a timestamp format chosen
 from a drop-down, and the literal word that means "blocked". The CSV written here
 follows :data:`CUSTOM_COLUMNS` in that order; :func:`parser_settings` returns the
 values to type in, saved as ``custom-parser.json`` and ``custom-parser.txt``.
+Cells a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) get a
+leading apostrophe (:mod:`shadowlens.outputs.csvsafe`).
 
 Times are UTC (the dialog has no time zone). The default timestamp format is the
 one visible in Microsoft's documentation, ``d/M/yyyy HH:mm:ss a``; hours are
@@ -27,6 +29,7 @@ from typing import Any
 import polars as pl
 
 from shadowlens.errors import ConfigError
+from shadowlens.outputs.csvsafe import safe_cell_expr
 from shadowlens.outputs.manifest import write_text_atomic
 from shadowlens.parsers.normalize import java_to_strftime
 
@@ -116,7 +119,8 @@ def custom_columns(pattern: str) -> tuple[list[pl.Expr], bytes]:
         .then(pl.lit("Allowed"))
         .otherwise(pl.lit("")),
     ]
-    return columns, (",".join(CUSTOM_COLUMNS) + "\n").encode()
+    # Log text must not become a spreadsheet formula when an admin opens the CSV.
+    return [safe_cell_expr(c) for c in columns], (",".join(CUSTOM_COLUMNS) + "\n").encode()
 
 
 def parser_settings(pattern: str, source: str) -> dict[str, Any]:
