@@ -31,6 +31,7 @@ import polars as pl
 from shadowlens.errors import ConfigError
 from shadowlens.outputs.csvsafe import safe_cell_expr
 from shadowlens.outputs.manifest import write_text_atomic
+from shadowlens.outputs.traffic import BYTES_SUM
 from shadowlens.parsers.normalize import java_to_strftime
 
 __all__ = [
@@ -102,7 +103,9 @@ def timestamp_layout(pattern: str) -> str:
 
 def custom_columns(pattern: str) -> tuple[list[pl.Expr], bytes]:
     """Expressions for the CSV columns and the header row (with its line end)."""
-    bytes_total = pl.coalesce(pl.col("bytes_total"), pl.col("bytes_up") + pl.col("bytes_down"))
+    # up + down in Int128: 2^64 - 1 plus 2 must not wrap to 1
+    wide_sum = pl.col("bytes_up").cast(BYTES_SUM) + pl.col("bytes_down").cast(BYTES_SUM)
+    bytes_total = pl.coalesce(pl.col("bytes_total").cast(BYTES_SUM), wide_sum)
     action = pl.col("action").cast(pl.String)
     columns = [
         pl.col("event_time").dt.strftime(timestamp_layout(pattern)),
