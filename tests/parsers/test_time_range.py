@@ -29,7 +29,9 @@ LINES = [
 ]
 
 
-def _parse(tmp_path: Path, engine: str, **options: object) -> tuple[dict, pl.DataFrame, pl.DataFrame]:  # type: ignore[type-arg]
+def _parse(
+    tmp_path: Path, engine: str, **options: object
+) -> tuple[dict, pl.DataFrame, pl.DataFrame]:  # type: ignore[type-arg]
     log = tmp_path / "times.log"
     log.write_text("\n".join(LINES) + "\n", encoding="utf-8")
     out = tmp_path / f"out-{engine}"
