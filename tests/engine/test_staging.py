@@ -205,3 +205,33 @@ def test_ctrl_c_mid_run_keeps_the_previous_output(tmp_path: Path) -> None:
     assert snapshot(out) == before
     assert json.loads((out / "summary.json").read_text())["complete"] is True
     assert leftovers(tmp_path) == []
+
+
+def test_a_target_filled_during_the_run_is_not_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+
+    def run_while_someone_writes_there() -> None:
+        with StagedOutput(out) as stage:
+            (stage.path / "records").mkdir()
+            out.mkdir()
+            (out / "theirs.txt").write_text("written meanwhile")
+            stage.publish({"totals": {}})
+
+    with pytest.raises(ConfigError, match=r"theirs\.txt"):
+        run_while_someone_writes_there()
+    assert sorted(p.name for p in out.iterdir()) == ["theirs.txt"]
+    assert leftovers(tmp_path) == []
+
+
+def test_demo_takes_overwrite_too(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    refused = cli_main("demo", "-o", str(out), "--no-progress")
+    assert refused.returncode == 2
+    assert (out / "notes.txt").read_text() == "keep me"
+    done = cli_main("demo", "-o", str(out), "--no-progress", "--overwrite")
+    assert done.returncode == 0, done.stderr
+    assert not (out / "notes.txt").exists()
+    assert json.loads((out / "summary.json").read_text())["complete"] is True
+    assert (out / "report.html").is_file()

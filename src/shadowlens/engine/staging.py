@@ -207,9 +207,11 @@ class StagedOutput:
             elif target.is_dir():
                 target.rmdir()
             os.rename(staged, target)
-        except OSError as exc:
+        except BaseException as exc:  # Ctrl-C between the two renames too
             if aside is not None and not target.exists():
                 os.rename(aside, target)  # put the previous output back
+            if not isinstance(exc, OSError):
+                raise
             msg = f"{target}: cannot publish the output: {exc.strerror or exc}"
             raise OutputError(msg) from exc
         self.published = True
