@@ -28,7 +28,7 @@ from shadowlens.plugins.manager import Plugins
 
 @dataclass
 class JobConfig:
-    """Options of :func:`run_job` (see ``shadowlens run --help``)."""
+    """Options of :func:`run_job` (see ``shadowlens run --help``; ``overwrite`` is ``--overwrite``)."""
 
     inputs: Sequence[str]
     out_dir: Path

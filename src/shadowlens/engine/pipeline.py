@@ -78,6 +78,12 @@ class RunConfig:
         (enrichment plugs in here).
     workers
         Threads parsing chunks of a file concurrently (default 2: measured 1.3x on CEF on 2 cores; formats with per-file state parse one chunk at a time).
+    overwrite
+        Replace ``out_dir`` even if it is a non-empty folder that is not a previous
+        shadowlens output (:class:`~shadowlens.engine.staging.StagedOutput`).
+    finish
+        Called with the staging folder and the summary after parsing, before the
+        folder is published (``run`` writes its report there).
     """
 
     inputs: Sequence[str]
