@@ -235,3 +235,21 @@ def test_demo_takes_overwrite_too(cli_main, tmp_path: Path) -> None:  # type: ig
     assert not (out / "notes.txt").exists()
     assert json.loads((out / "summary.json").read_text())["complete"] is True
     assert (out / "report.html").is_file()
+
+
+def test_writers_are_stopped_before_the_staging_folder_goes(tmp_path: Path) -> None:
+    seen: list[bool] = []
+
+    def run(fail: bool) -> None:
+        with StagedOutput(tmp_path / "out", overwrite=True) as stage:
+            stage.on_failure(lambda: seen.append(stage.path.exists()))
+            if fail:
+                raise KeyboardInterrupt
+            stage.publish({})
+
+    with pytest.raises(KeyboardInterrupt):
+        run(fail=True)
+    assert seen == [True]  # called while the folder still existed
+    run(fail=False)
+    assert seen == [True]  # not called after a successful publish
+    assert leftovers(tmp_path) == []

@@ -122,7 +122,7 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
         plugins.format(config.format)  # fail early on an unknown name
     sources, skipped = _outside_output(discover(config.inputs), config)
     with StagedOutput(config.out_dir, overwrite=config.overwrite) as stage:
-        summary = _parse_into(config, plugins, sources, stage.path)
+        summary = _parse_into(config, plugins, sources, stage)
         if skipped:
             summary["skipped_inputs"] = skipped
         stage.write_summary(summary, complete=False)
@@ -153,12 +153,15 @@ def _outside_output(sources: list[Source], config: RunConfig) -> tuple[list[Sour
 
 
 def _parse_into(
-    config: RunConfig, plugins: Plugins, sources: list[Source], out: Path
+    config: RunConfig, plugins: Plugins, sources: list[Source], stage: StagedOutput
 ) -> dict[str, Any]:
-    """Parse ``sources`` into the folder ``out`` (the staging folder); return the summary."""
+    """Parse ``sources`` into the staging folder; return the summary."""
     formats = plugins.formats()
+    out = stage.path
     records_writer = DatasetWriter(out / "records", RECORD_SCHEMA)
     quarantine_writer = DatasetWriter(out / "quarantine", QUARANTINE_SCHEMA)
+    stage.on_failure(records_writer.close)  # no writer is left writing into a removed folder
+    stage.on_failure(quarantine_writer.close)
     instances: dict[str, LogFormat] = {}
     files: dict[str, FileStats] = {}
     started = dt.datetime.now(dt.UTC)

@@ -33,10 +33,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -113,6 +115,7 @@ class StagedOutput:
         self.overwrite = overwrite
         self._path: Path | None = None
         self.published = False
+        self._on_failure: list[Callable[[], object]] = []
 
     @property
     def path(self) -> Path:
@@ -167,14 +170,26 @@ class StagedOutput:
         self._path = parent / name
         return self
 
+    def on_failure(self, stop: Callable[[], object]) -> None:
+        """Call ``stop`` before the staging folder is removed after a failure.
+
+        Writers register their ``close`` here, so that no thread of theirs is
+        still writing into the folder while it is deleted.
+        """
+        self._on_failure.append(stop)
+
     def __exit__(
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self._path is not None and not self.published:
-            shutil.rmtree(self._path, ignore_errors=True)
+        if self._path is None or self.published:
+            return
+        for stop in self._on_failure:
+            with contextlib.suppress(Exception):
+                stop()
+        shutil.rmtree(self._path, ignore_errors=True)
 
     def write_summary(self, summary: dict[str, Any], *, complete: bool) -> Path:
         """Write ``summary.json`` into the staging folder (with its ``complete`` flag)."""
