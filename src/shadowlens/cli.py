@@ -130,6 +130,13 @@ FormatsDirOpt = Annotated[
         "SHADOWLENS_FORMATS_PATH adds more).",
     ),
 ]
+OverwriteOpt = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Replace a non-empty output folder that is not a previous shadowlens output.",
+    ),
+]
 ProgressOpt = Annotated[
     bool | None,
     typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
@@ -150,6 +157,7 @@ def parse(
     progress: ProgressOpt = None,
     format_file: FormatFileOpt = None,
     formats_dir: FormatsDirOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Parse logs into out/records (Parquet), out/quarantine and out/summary.json."""
     from shadowlens.engine.pipeline import RunConfig, run_parse
@@ -164,6 +172,7 @@ def parse(
         progress=sys.stderr.isatty() if progress is None else progress,
         plugins=plugins,
         workers=workers,
+        overwrite=overwrite,
     )
     summary = run_parse(config)
     print_summary(summary, out_dir)
@@ -201,6 +210,7 @@ def run(
     progress: ProgressOpt = None,
     format_file: FormatFileOpt = None,
     formats_dir: FormatsDirOpt = None,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """The main job: parse + enrich + records, quarantine, summary and report (HTML + JSON)."""
     from shadowlens.engine.job import JobConfig, run_job
@@ -221,6 +231,7 @@ def run(
             progress=sys.stderr.isatty() if progress is None else progress,
             plugins=plugins,
             workers=workers,
+            overwrite=overwrite,
         )
     )
     print_summary(summary, out_dir)
@@ -242,7 +253,9 @@ def report(
 
 
 @app.command()
-def demo(out_dir: OutOpt = Path("out"), progress: ProgressOpt = None) -> None:
+def demo(
+    out_dir: OutOpt = Path("out"), progress: ProgressOpt = None, overwrite: OverwriteOpt = False
+) -> None:
     """Run the main job on the sample logs shipped with shadowlens."""
     from shadowlens.engine.job import JobConfig, run_job, sample_logs
 
@@ -256,6 +269,7 @@ def demo(out_dir: OutOpt = Path("out"), progress: ProgressOpt = None) -> None:
             out_dir=out_dir,
             progress=sys.stderr.isatty() if progress is None else progress,
             plugins=_plugins(),
+            overwrite=overwrite,
         )
     )
     print_summary(summary, out_dir)
@@ -408,11 +422,13 @@ def _mount() -> None:
     from shadowlens.enrich.commands import users_app
     from shadowlens.outputs.blockscript_cmd import blockscript
     from shadowlens.outputs.export_cmd import export
+    from shadowlens.outputs.quarantine_cmd import quarantine
     from shadowlens.outputs.upload_cmd import upload
 
     app.add_typer(catalog_app, name="catalog")
     app.command("blockscript")(blockscript)
     app.command("export")(export)
+    app.command("quarantine")(quarantine)
     app.add_typer(users_app, name="users")
     app.command("upload")(upload)
 

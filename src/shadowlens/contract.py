@@ -44,6 +44,9 @@ QUARANTINE_ROWS_SCHEMA = pl.Schema(
 
 Engine = Literal["auto", "fast", "reference"]
 
+#: Years of event times accepted by default (:attr:`ParseOptions.time_range`).
+DEFAULT_TIME_RANGE = (1990, 2100)
+
 
 @dataclass(frozen=True)
 class ParseOptions:
@@ -61,12 +64,35 @@ class ParseOptions:
         current year, or last year for dates more than two days in the future.
     options
         Format-specific settings (``key=value`` from ``--option``).
+    time_range
+        First and last accepted year of an event time (inclusive, UTC). A line whose
+        time falls outside is quarantined as ``bad_timestamp``: a year 0 or 9999
+        is a broken clock or a hostile line, and no report or export can use it.
+
+    Examples
+    --------
+    >>> ParseOptions(time_range=(2000, 2030)).time_range
+    (2000, 2030)
+    >>> ParseOptions(time_range=(2030, 2000))
+    Traceback (most recent call last):
+    ...
+    shadowlens.errors.ConfigError: time range 2030-2000: the first year must be 1 to 9999 and not after the last
     """
 
     tz: str = "UTC"
     engine: Engine = "auto"
     year: int | None = None
     options: Mapping[str, str] = field(default_factory=dict)
+    time_range: tuple[int, int] = DEFAULT_TIME_RANGE
+
+    def __post_init__(self) -> None:
+        first, last = self.time_range
+        if not 1 <= first <= last <= 9999:
+            msg = (
+                f"time range {first}-{last}: the first year must be 1 to 9999 and not after "
+                "the last"
+            )
+            raise ConfigError(msg)
 
 
 @dataclass

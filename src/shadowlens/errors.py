@@ -10,6 +10,7 @@ bad configuration, unreadable inputs, broken plugins or grammars.
     ├── ConfigError (also ValueError)     bad option, unknown format, bad catalog file
     │   └── SpecError                     a format spec (NAME.toml) is invalid: file and line
     ├── InputError                        a file or archive cannot be read
+    ├── OutputError                       an output folder or file cannot be written
     ├── GrammarError                      a .lark grammar fails to load or compile
     ├── PluginError                       a plugin breaks the hook contract or clashes
     └── ParseError                        one line, raised only by single-line APIs
@@ -64,6 +65,12 @@ class InputError(ShadowlensError):
     """An input path cannot be found, opened or decompressed."""
 
     exit_code = 3
+
+
+class OutputError(ShadowlensError):
+    """An output folder or file cannot be created, written or published."""
+
+    exit_code = 5
 
 
 class GrammarError(ShadowlensError):
@@ -135,8 +142,9 @@ class ErrorCode(enum.StrEnum):
     """Kept for stability, emitted by no built-in format: a well-formed event without a
     usable time is a record with ``event_time`` null (counted as ``untimed``)."""
     BAD_TIMESTAMP = "bad_timestamp"
-    """Kept for stability, emitted by no built-in format: an event time that cannot be
-    read leaves ``event_time`` null and the raw value in ``extras``."""
+    """The event time lies outside the accepted years (``ParseOptions.time_range``,
+    1990-2100 by default). An event time that cannot be read is not an error: it
+    leaves ``event_time`` null and the raw value in ``extras``."""
     NO_LAYOUT = "no_layout"
     """No column layout of the format claims the delimited entry (and it has no default)."""
     LINE_TOO_LONG = "line_too_long"

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 Kind = Literal["initiate", "finalize", "put", "block", "blocklist", "other"]
 API_KINDS = frozenset({"initiate", "finalize"})
@@ -63,6 +63,14 @@ class Fault:
     times: int = 1
     skip: int = 0
     filename: str | None = None
+    #: answer with this body (and ``status`` or 200) instead of the real reply
+    body: bytes | None = None
+    #: the size of a body of ``x`` to answer with (a response too large to read)
+    huge: int = 0
+    #: seconds between two bytes of the answer (a server that trickles)
+    trickle: float = 0.0
+    #: echo the request's Authorization header back, in several encodings
+    echo: bool = False
 
 
 @dataclass
@@ -179,7 +187,11 @@ class MdcaServer:
             return
         body = _read_body(h, spool=self.storage / f"req-{secrets.token_hex(6)}")
         try:
-            if fault is not None:
+            if fault is not None and (fault.body is not None or fault.huge or fault.trickle):
+                self._raw(h, rec, fault)
+            elif fault is not None and fault.echo:
+                self._echo(h, rec, fault)
+            elif fault is not None:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 self._reply(h, rec, fault.status or 500, {"error": "injected"}, headers)
             elif kind in API_KINDS:
@@ -316,6 +328,39 @@ class MdcaServer:
                     out.write(chunk)
                     size += len(chunk)
         blob.path, blob.sha256, blob.size = target, digest.hexdigest(), size
+
+    def _raw(self, h: _Handler, rec: Recorded, fault: Fault) -> None:
+        """Answer ``fault.body`` (or ``huge`` bytes), byte by byte when it trickles."""
+        data = fault.body if fault.body is not None else b"x" * fault.huge
+        rec.status = fault.status or 200
+        h.close_connection = True
+        kind = "text/html" if fault.body is not None else "text/plain"
+        head = (
+            f"HTTP/1.1 {rec.status} Whatever\r\nContent-Type: {kind}\r\n"
+            f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        try:
+            if not fault.trickle:
+                h.wfile.write(head + data)
+                return
+            for byte in head + data:  # the status line and headers trickle too
+                h.wfile.write(bytes([byte]))
+                h.wfile.flush()
+                time.sleep(fault.trickle)
+        except OSError:  # the client gave up: what the test wants
+            return
+
+    def _echo(self, h: _Handler, rec: Recorded, fault: Fault) -> None:
+        """Answer an error that repeats the credentials back (a careless proxy or API)."""
+        auth = rec.authorization or ""
+        secret = auth.split(" ", 1)[-1]
+        payload = {
+            "error": f"bad request from {auth}",
+            "url_encoded": f"https://x.test/?token={quote(secret, safe='')}",
+            "base64": base64.b64encode(f"Authorization: {auth}".encode()).decode(),
+            "basic": "Basic " + base64.b64encode(f"user:{secret}".encode()).decode(),
+        }
+        self._reply(h, rec, fault.status or 400, payload, {"X-Echo-Authorization": auth})
 
     def _reply(
         self,

@@ -367,7 +367,7 @@ def test_cli_headerless_bluecoat_needs_the_fields_option(tmp_path: Path) -> None
     assert done.exit_code == 0, done.output
     assert json.loads((tmp_path / "b" / "summary.json").read_text())["totals"]["records"] == 3
     bad = invoke(
-        "parse", str(log), "--format", "w3c", "--option", "fields=a (b", "-o", str(tmp_path)
+        "parse", str(log), "--format", "w3c", "--option", "fields=a (b", "-o", str(tmp_path / "c")
     )
     assert isinstance(bad.exception, ConfigError)  # the CLI's handler prints it, exit code 2
     assert "is not a list of #Fields field identifiers" in str(bad.exception)

@@ -28,7 +28,7 @@ from shadowlens.plugins.manager import Plugins
 
 @dataclass
 class JobConfig:
-    """Options of :func:`run_job` (see ``shadowlens run --help``)."""
+    """Options of :func:`run_job` (see ``shadowlens run --help``; ``overwrite`` is ``--overwrite``)."""
 
     inputs: Sequence[str]
     out_dir: Path
@@ -41,6 +41,7 @@ class JobConfig:
     progress: bool = False
     plugins: Plugins | None = None
     workers: int = 2
+    overwrite: bool = False
 
 
 def sample_logs() -> list[str]:
@@ -52,7 +53,11 @@ def sample_logs() -> list[str]:
 
 
 def run_job(config: JobConfig) -> dict[str, Any]:
-    """Run the whole pipeline into ``config.out_dir``; return the summary."""
+    """Run the whole pipeline into ``config.out_dir``; return the summary.
+
+    Records, quarantine, report and ``summary.json`` appear together: the run is
+    staged and published by one rename (:func:`~shadowlens.engine.pipeline.run_parse`).
+    """
     catalog = load_catalog(config.catalogs)
     pseudonymizer = Pseudonymizer.from_key_file(config.key_file) if config.key_file else None
 
@@ -64,7 +69,13 @@ def run_job(config: JobConfig) -> dict[str, Any]:
                 records = records.with_columns(pl.lit(None, pl.String()).alias(column))
         return enrich(records, catalog)
 
-    summary = run_parse(
+    def finish(folder: Path, _summary: dict[str, Any]) -> None:
+        if config.report:  # written into the staged folder: published with the records
+            from shadowlens.outputs.report import write_report
+
+            write_report(folder)
+
+    return run_parse(
         RunConfig(
             inputs=config.inputs,
             out_dir=config.out_dir,
@@ -75,6 +86,8 @@ def run_job(config: JobConfig) -> dict[str, Any]:
             plugins=config.plugins,
             transform=transform,
             workers=config.workers,
+            overwrite=config.overwrite,
+            finish=finish,
             summary_extra={
                 "catalog_version": catalog.version,
                 "catalog_apps": len(catalog.apps),
@@ -82,8 +95,3 @@ def run_job(config: JobConfig) -> dict[str, Any]:
             },
         )
     )
-    if config.report:
-        from shadowlens.outputs.report import write_report
-
-        write_report(config.out_dir)
-    return summary

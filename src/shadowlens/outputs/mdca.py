@@ -6,12 +6,13 @@ Shared by the upload client (:mod:`shadowlens.outputs.upload`) and its CLI.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
 
@@ -77,7 +78,7 @@ class Credentials:
         ``"Token"`` for a portal API token, ``"Bearer"`` for an Entra ID token.
     """
 
-    __slots__ = ("_secret", "scheme")
+    __slots__ = ("_pattern", "_secret", "scheme")
 
     def __init__(self, secret: str, scheme: Literal["Token", "Bearer"] = "Token") -> None:
         secret = secret.strip()
@@ -90,6 +91,8 @@ class Credentials:
             raise ConfigError(msg)
         self._secret = secret
         self.scheme = scheme
+        forms = "|".join(re.escape(form) for form in _secret_forms(secret))
+        self._pattern = re.compile(forms, flags=re.IGNORECASE)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
@@ -116,11 +119,50 @@ class Credentials:
         return f"{self.scheme} {self._secret}"
 
     def redact(self, text: str) -> str:
-        """Return ``text`` with any occurrence of the secret masked."""
-        return text.replace(self._secret, "***")
+        """Return ``text`` with the secret masked in every form a server may echo it.
+
+        The plain text, URL-encoded (``quote`` and ``quote_plus``, any case of the
+        hex digits), JSON-escaped, hex, and base64 (standard and URL-safe alphabets,
+        at any alignment in a longer encoded text, as in an echoed ``Authorization``
+        header) are replaced by ``***``.
+
+        Examples
+        --------
+        >>> import base64
+        >>> c = Credentials("s3cr3t/t0ken+value")
+        >>> c.redact("auth=s3cr3t%2Ft0ken%2Bvalue")
+        'auth=***'
+        >>> echoed = base64.b64encode(b"Token s3cr3t/t0ken+value").decode()
+        >>> "s3cr3t" in base64.b64decode(echoed).decode(), "***" in c.redact(echoed)
+        (True, True)
+        """
+        # case-insensitive: percent escapes and hex may come back in either case
+        return self._pattern.sub("***", text)
 
     def __repr__(self) -> str:
         return f"Credentials(scheme={self.scheme!r}, secret=<hidden>)"
+
+
+def _secret_forms(secret: str) -> list[str]:
+    """Every encoded form of ``secret`` that :meth:`Credentials.redact` masks, longest first."""
+    raw = secret.encode()
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+        json.dumps(secret)[1:-1],
+        raw.hex(),
+    }
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        for pad in range(3):
+            encoded = encode(b"\0" * pad + raw).decode().rstrip("=")
+            # drop the characters that also depend on the bytes around the secret
+            start = 4 if pad else 0
+            end = len(encoded) - (0 if (pad + len(raw)) % 3 == 0 else (pad + len(raw)) % 3 + 1)
+            core = encoded[start:end]
+            if len(core) >= 8:
+                forms.add(core)
+    return sorted((f for f in forms if f), key=len, reverse=True)
 
 
 def validate_portal(url: str) -> str:

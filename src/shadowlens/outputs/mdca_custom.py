@@ -5,6 +5,8 @@ names that match the header exactly (case-sensitive), a timestamp format chosen
 from a drop-down, and the literal word that means "blocked". The CSV written here
 follows :data:`CUSTOM_COLUMNS` in that order; :func:`parser_settings` returns the
 values to type in, saved as ``custom-parser.json`` and ``custom-parser.txt``.
+Cells a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``) get a
+leading apostrophe (:mod:`shadowlens.outputs.csvsafe`).
 
 Times are UTC (the dialog has no time zone). The default timestamp format is the
 one visible in Microsoft's documentation, ``d/M/yyyy HH:mm:ss a``; hours are
@@ -27,7 +29,9 @@ from typing import Any
 import polars as pl
 
 from shadowlens.errors import ConfigError
+from shadowlens.outputs.csvsafe import safe_cell_expr
 from shadowlens.outputs.manifest import write_text_atomic
+from shadowlens.outputs.traffic import BYTES_SUM
 from shadowlens.parsers.normalize import java_to_strftime
 
 __all__ = [
@@ -99,7 +103,9 @@ def timestamp_layout(pattern: str) -> str:
 
 def custom_columns(pattern: str) -> tuple[list[pl.Expr], bytes]:
     """Expressions for the CSV columns and the header row (with its line end)."""
-    bytes_total = pl.coalesce(pl.col("bytes_total"), pl.col("bytes_up") + pl.col("bytes_down"))
+    # up + down in Int128: 2^64 - 1 plus 2 must not wrap to 1
+    wide_sum = pl.col("bytes_up").cast(BYTES_SUM) + pl.col("bytes_down").cast(BYTES_SUM)
+    bytes_total = pl.coalesce(pl.col("bytes_total").cast(BYTES_SUM), wide_sum)
     action = pl.col("action").cast(pl.String)
     columns = [
         pl.col("event_time").dt.strftime(timestamp_layout(pattern)),
@@ -116,7 +122,8 @@ def custom_columns(pattern: str) -> tuple[list[pl.Expr], bytes]:
         .then(pl.lit("Allowed"))
         .otherwise(pl.lit("")),
     ]
-    return columns, (",".join(CUSTOM_COLUMNS) + "\n").encode()
+    # Log text must not become a spreadsheet formula when an admin opens the CSV.
+    return [safe_cell_expr(c) for c in columns], (",".join(CUSTOM_COLUMNS) + "\n").encode()
 
 
 def parser_settings(pattern: str, source: str) -> dict[str, Any]:

@@ -52,6 +52,7 @@ import polars as pl
 from shadowlens import __version__
 from shadowlens.outputs.partwriter import PartitionedWriter
 from shadowlens.outputs.scan import record_slices
+from shadowlens.outputs.traffic import BYTES_SUM, saturated
 from shadowlens.parsers import normalize as nz
 
 __all__ = [
@@ -193,8 +194,10 @@ def _context() -> list[pl.Expr]:
     )
     src_ip, src_host = _s("src_ip"), _s("src_host")
     dst_ip, dst_host, dst_domain = _s("dst_ip"), _s("dst_host"), _s("dst_domain")
-    up, down = pl.col("bytes_up").cast(pl.Int64), pl.col("bytes_down").cast(pl.Int64)
-    total = pl.coalesce(pl.col("bytes_total").cast(pl.Int64), up + down)
+    # OCSF byte fields are signed 64-bit: values past 2^63 - 1 are capped, never wrapped.
+    up, down = saturated(pl.col("bytes_up")), saturated(pl.col("bytes_down"))
+    wide_sum = pl.col("bytes_up").cast(BYTES_SUM) + pl.col("bytes_down").cast(BYTES_SUM)
+    total = saturated(pl.coalesce(pl.col("bytes_total").cast(BYTES_SUM), wide_sum))
     transport, user = _s("transport"), _s("user_name")
     return [
         metadata.alias("metadata"),

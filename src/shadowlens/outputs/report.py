@@ -37,6 +37,7 @@ from typing import Any
 import polars as pl
 
 from shadowlens.outputs.report_html import render_html
+from shadowlens.outputs.traffic import down_bytes, traffic_bytes, up_bytes
 
 #: Version of the ``report.json`` layout; bump on incompatible changes.
 REPORT_SCHEMA = "shadowlens.report/1"
@@ -53,9 +54,10 @@ RISK_LEVELS: tuple[tuple[str, str, tuple[int, int] | None], ...] = (
 _STRINGS = ("src_ip", "user_name", "dst_host", "dst_domain", "url", "user_agent", "action")
 _APP_STRINGS = ("app_id", "app_name", "app_category")
 
-_UP = pl.col("bytes_up").fill_null(0)
-_DOWN = pl.col("bytes_down").fill_null(0)
-_TRAFFIC = pl.coalesce(pl.col("bytes_total"), _UP + _DOWN)
+# Int128 (outputs/traffic.py): uint64 sums wrap (2^64 - 1 plus 2 gave an upload of 1)
+_UP = up_bytes()
+_DOWN = down_bytes()
+_TRAFFIC = traffic_bytes()
 _COUNT_TRUE = pl.UInt64
 _TIME = pl.Datetime("us", "UTC")
 
@@ -76,9 +78,9 @@ def _records(out_dir: Path) -> pl.LazyFrame:
     columns |= {"bytes_up": pl.UInt64(), "bytes_down": pl.UInt64(), "bytes_total": pl.UInt64()}
     columns |= {"app_tags": pl.List(pl.String()), "app_risk": pl.UInt8()}
     return _scan(out_dir / "records", columns).with_columns(
-        _traffic=_TRAFFIC.cast(pl.UInt64),
-        _up=_UP.cast(pl.UInt64),
-        _down=_DOWN.cast(pl.UInt64),
+        _traffic=_TRAFFIC,
+        _up=_UP,
+        _down=_DOWN,
         _blocked=(pl.col("action") == "blocked").fill_null(False),
     )
 

@@ -20,12 +20,15 @@ continues where the last one stopped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 from urllib.parse import urlencode
 
 import httpx
@@ -70,6 +73,7 @@ __all__ = [
     "PlanItem",
     "UploadAuthError",
     "UploadError",
+    "UploadLimits",
     "UploadProgress",
     "UploadSummary",
     "Uploader",
@@ -82,6 +86,45 @@ log = logging.getLogger(__name__)
 
 class _StaleUploadError(UploadError):
     """Blob storage refused a URL or block list from an earlier run (likely expired)."""
+
+
+class _DeadlineError(httpx.TransportError):
+    """A request outlived its total deadline (retried like a dropped connection)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UploadLimits:
+    """Timeouts and the response size cap of every request.
+
+    ``connect``, ``read`` and ``write`` bound each network step (httpx's
+    timeouts: a server that sends nothing for ``read`` seconds is dropped). The
+    totals bound a whole request, response body included, so a server trickling
+    one byte every few seconds cannot hold the client: past the deadline the
+    socket is shut down and the request counts as failed (and is retried).
+    Responses larger than ``max_response_bytes`` (after decompression) are refused.
+
+    Parameters
+    ----------
+    connect, read, write
+        Seconds per network step.
+    api_total
+        Seconds for a whole portal request (initiate, finalize).
+    blob_total
+        Seconds for a whole blob request (one PUT of up to 64 MB or one block).
+    max_response_bytes
+        Largest response body read from the portal or the storage.
+    """
+
+    connect: float = 15.0
+    read: float = 60.0
+    write: float = 120.0
+    api_total: float = 120.0
+    blob_total: float = 900.0
+    max_response_bytes: int = 1024 * 1024
+
+    def timeout(self) -> httpx.Timeout:
+        """The per-step httpx timeouts."""
+        return httpx.Timeout(self.read, connect=self.connect, write=self.write, pool=self.connect)
 
 
 class UploadProgress(Protocol):
@@ -182,9 +225,12 @@ class Uploader:
     progress
         Receives progress events.
     transport, timeout
-        Passed to :class:`httpx.Client`.
+        Passed to :class:`httpx.Client` (``timeout`` overrides the per-step
+        timeouts of ``limits``).
     single_put_limit
         Files below this size go in one PUT.
+    limits
+        Timeouts, total deadlines and the response size cap (:class:`UploadLimits`).
     """
 
     def __init__(
@@ -205,6 +251,7 @@ class Uploader:
         transport: httpx.BaseTransport | None = None,
         timeout: httpx.Timeout | None = None,
         single_put_limit: int = SINGLE_PUT_LIMIT,
+        limits: UploadLimits | None = None,
     ) -> None:
         if not 64 * 1024 <= block_size <= 100 * 1024 * 1024:
             msg = f"block size {block_size} must be between 64 KiB and 100 MiB"
@@ -223,7 +270,8 @@ class Uploader:
         self.verify = verify
         self.progress: UploadProgress = progress or _NoProgress()
         self._transport = transport
-        self._timeout = timeout or httpx.Timeout(30.0, read=300.0, write=300.0)
+        self.limits = limits or UploadLimits()
+        self._timeout = timeout or self.limits.timeout()
         self.manifest: Manifest = load_manifest(folder)
         self._loopback = httpx.URL(self.portal).host in LOOPBACK_HOSTS
         self._client: httpx.Client | None = None
@@ -294,17 +342,26 @@ class Uploader:
             raise InputError(msg)
         self._summary = UploadSummary()
         state.save()
-        with httpx.Client(
-            transport=self._transport,
-            timeout=self._timeout,
-            follow_redirects=False,
-            trust_env=not self._loopback,
-            headers={"User-Agent": "shadowlens-upload"},
-        ) as client:
+        with (
+            _redacted_http_logs(self.credentials),
+            httpx.Client(
+                transport=self._transport,
+                timeout=self._timeout,
+                follow_redirects=False,
+                trust_env=not self._loopback,
+                headers={"User-Agent": "shadowlens-upload"},
+                # a fresh connection per request: its socket is known, so a deadline can cut it
+                limits=httpx.Limits(max_keepalive_connections=0),
+            ) as client,
+        ):
             self._client = client
             try:
                 for item in items:
                     self._run_item(item, state)
+            except UploadError as err:
+                # last guard: no message leaves with the token in any encoding
+                err.args = tuple(self._redact(str(arg)) for arg in err.args)
+                raise
             finally:
                 self._client = None
         return self._summary
@@ -386,7 +443,17 @@ class Uploader:
             data = response.json()
         except ValueError:
             data = None
-        if isinstance(data, dict) and data.get("success") is False:
+        if not isinstance(data, dict):
+            # a captive portal, a proxy page or a wrong URL answers 200 with HTML: that is
+            # no proof the upload was accepted
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            msg = (
+                f"the portal {self.portal} answered the finalize call for {entry.path!r} "
+                f"with HTTP {response.status_code} but not a JSON object ({kind}); "
+                "the upload is not confirmed"
+            )
+            raise UploadError(self._redact(msg))
+        if data.get("success") is not True and ("success" in data or "error" in data):
             detail = self._redact(str(data.get("message") or data.get("error") or data))[:300]
             msg = f"the portal {self.portal} refused to finalize {entry.path!r}: {detail}"
             raise UploadError(msg)
@@ -500,7 +567,8 @@ class Uploader:
                 self._summary.blob_requests += 1
             retry_after = None
             try:
-                response = self._http.send(build())
+                total = self.limits.api_total if api else self.limits.blob_total
+                response = self._exchange(build(), total)
             except httpx.TransportError as err:
                 failure = f"{type(err).__name__}: {self._redact(str(err)) or 'connection failed'}"
             else:
@@ -519,6 +587,69 @@ class Uploader:
         msg = "unreachable"
         raise AssertionError(msg)  # pragma: no cover
 
+    def _exchange(self, request: httpx.Request, total: float) -> httpx.Response:
+        """Send ``request`` and read its body within ``total`` seconds and the size cap.
+
+        The sockets of the request's connection are caught through httpx's ``trace``
+        extension; a timer shuts them down at the deadline, which wakes a read or
+        write blocked on a slow server.
+        """
+        sockets: list[socket.socket] = []
+
+        def trace(event: str, info: dict[str, Any]) -> None:
+            if event in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+                stream = info.get("return_value")
+                sock = stream.get_extra_info("socket") if stream is not None else None
+                if isinstance(sock, socket.socket):
+                    sockets.append(sock)
+
+        expired = threading.Event()
+
+        def cut() -> None:
+            expired.set()
+            for sock in sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        request.extensions = {**request.extensions, "trace": trace}
+        timer = threading.Timer(total, cut)
+        timer.daemon = True
+        timer.start()
+        cap = self.limits.max_response_bytes
+        try:
+            response = self._http.send(request, stream=True)
+            try:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > cap:
+                        msg = (
+                            f"the response to {request.method} {display_url(str(request.url))} "
+                            f"is larger than {cap:,} bytes; refusing to read more"
+                        )
+                        raise UploadError(msg)
+                    if expired.is_set():
+                        break
+            finally:
+                response.close()
+            if expired.is_set():
+                raise _DeadlineError(_deadline_message(request, total))
+        except httpx.TransportError as err:
+            if expired.is_set() and not isinstance(err, _DeadlineError):
+                raise _DeadlineError(_deadline_message(request, total)) from None
+            raise
+        finally:
+            timer.cancel()
+        # the body is decoded already: drop the headers that describe the wire form
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=bytes(body), request=request
+        )
+
     def _expect_success(self, response: httpx.Response, what: str) -> None:
         if response.is_success:
             return
@@ -531,6 +662,53 @@ class Uploader:
 
     def _redact(self, text: str) -> str:
         return self.credentials.redact(text) if self.credentials else text
+
+
+#: Loggers of httpx and httpcore: at DEBUG they print response headers, which a
+#: careless server may fill with the Authorization header it received.
+_HTTP_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+
+
+class _RedactFilter(logging.Filter):
+    """Rewrite each log record of the HTTP libraries with the token masked."""
+
+    def __init__(self, credentials: Credentials) -> None:
+        super().__init__()
+        self.credentials = credentials
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        masked = self.credentials.redact(text)
+        if masked != text:
+            record.msg, record.args = masked, None
+        return True
+
+
+@contextlib.contextmanager
+def _redacted_http_logs(credentials: Credentials) -> Iterator[None]:
+    """Mask the token in the records of :data:`_HTTP_LOGGERS` while uploading."""
+    redact = _RedactFilter(credentials)
+    loggers = [logging.getLogger(name) for name in _HTTP_LOGGERS]
+    for logger in loggers:
+        logger.addFilter(redact)
+    try:
+        yield
+    finally:
+        for logger in loggers:
+            logger.removeFilter(redact)
+
+
+def _deadline_message(request: httpx.Request, total: float) -> str:
+    return (
+        f"no complete answer to {request.method} {display_url(str(request.url))} within {total:g} s"
+    )
 
 
 def _retry_after(response: httpx.Response) -> float | None:

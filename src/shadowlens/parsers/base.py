@@ -36,6 +36,7 @@ from shadowlens.contract import (
     ParseResult,
 )
 from shadowlens.errors import ErrorCode
+from shadowlens.parsers.coerce import check_time_range
 from shadowlens.parsers.grammar import load_lark
 from shadowlens.schema import RAW_CAP
 
@@ -162,7 +163,8 @@ class GrammarFormat(LogFormat):
         fields = pl.concat(
             [fast.select(schema.keys()).cast(pl.Schema(schema)), slow], how="vertical"
         )
-        mapped = self.to_records(fields, state)
+        # times outside ParseOptions.time_range become bad_timestamp errors (both paths)
+        mapped = check_time_range(self.to_records(fields, state), self.options)
         year_assumed = 0
         if "_year_assumed" in mapped.columns:
             year_assumed = int(mapped.get_column("_year_assumed").sum())

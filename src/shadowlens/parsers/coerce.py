@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from shadowlens.contract import ParseOptions
+from shadowlens.errors import ErrorCode
 from shadowlens.parsers import normalize as nz
 from shadowlens.spec.plan import Candidate
 
@@ -414,4 +415,65 @@ def time_between(
         diff.to_frame("d")
         .select(pl.when(pl.col("d").is_between(low, high)).then(pl.col("d")).cast(dtype))
         .to_series()
+    )
+
+
+# -- accepted time range ----------------------------------------------------------------
+
+
+def check_time_range(records: pl.DataFrame, options: ParseOptions) -> pl.DataFrame:
+    """Mark records whose ``event_time`` is outside ``options.time_range`` as errors.
+
+    The row gets ``_error = "bad_timestamp"`` and an ``_error_message`` naming the
+    year and the accepted range (an earlier ``_error`` of the row is kept), so the
+    caller quarantines it. Both the fast path and the Lark reference path map
+    their fields through the same table and then through this check: they agree.
+    A null time (``untimed``) is not an error.
+
+    Parameters
+    ----------
+    records
+        Mapped records (``to_records`` output); unchanged without ``event_time``.
+    options
+        The run's options (:attr:`ParseOptions.time_range`).
+
+    Returns
+    -------
+    pl.DataFrame
+        ``records``, with ``_error``/``_error_message`` when a time is out of range.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import polars as pl
+    >>> t = [dt.datetime(1, 1, 1), dt.datetime(2024, 5, 1), None, dt.datetime(9999, 12, 31)]
+    >>> frame = pl.DataFrame({"event_time": t}).with_columns(pl.col("event_time").dt.replace_time_zone("UTC"))
+    >>> check_time_range(frame, ParseOptions())["_error"].to_list()
+    ['bad_timestamp', None, None, 'bad_timestamp']
+    """
+    if "event_time" not in records.columns or records.height == 0:
+        return records
+    first, last = options.time_range
+    year = pl.col("event_time").dt.year()
+    outside = year.is_not_null() & ~year.is_between(first, last)
+    if not records.select(outside.any()).item():
+        return records
+    message = pl.format(
+        "event time in year {} is outside the accepted years {}-{} (time_range)",
+        year,
+        pl.lit(first),
+        pl.lit(last),
+    )
+    had = "_error" in records.columns
+    old_code = pl.col("_error") if had else pl.lit(None, pl.String())
+    old_message = pl.col("_error_message") if had else pl.lit(None, pl.String())
+    return records.with_columns(
+        pl.when(old_code.is_null() & outside)
+        .then(pl.lit(ErrorCode.BAD_TIMESTAMP.value))
+        .otherwise(old_code)
+        .alias("_error"),
+        pl.when(old_code.is_null() & outside)
+        .then(message)
+        .otherwise(old_message)
+        .alias("_error_message"),
     )
