@@ -91,7 +91,8 @@ def shadowlens(path: Path, args: argparse.Namespace) -> dict[str, Any]:
             k: totals.get(k)
             for k in ("lines", "records", "quarantined", "directives", "blank", "reference_parsed")
         },
-        "stages": totals.get("seconds", {}),
+        "stages": totals.get("seconds", {})
+        | {"write_thread": summary.get("write_thread_seconds", 0.0)},
         "parquet_bytes": parquet,
     }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import queue
 import threading
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -92,6 +93,8 @@ class DatasetWriter:
         self.schema = schema
         self.rows_per_file = rows_per_file
         self.rows = 0
+        #: Seconds spent encoding and writing (in the writer's thread).
+        self.seconds = 0.0
         self._part = 0
         self._rows_in_part = 0
         self._writer: pq.ParquetWriter | None = None
@@ -139,11 +142,13 @@ class DatasetWriter:
             raise self._failed
 
     def _write(self, table: pa.Table) -> None:
+        started = time.perf_counter()
         if self._writer is None or self._rows_in_part >= self.rows_per_file:
             self._open_next()
         assert self._writer is not None
         self._writer.write_table(table, row_group_size=1_000_000)
         self._rows_in_part += table.num_rows
+        self.seconds += time.perf_counter() - started
 
     def _open_next(self) -> None:
         if self._writer is not None:
