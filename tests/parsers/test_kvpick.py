@@ -195,3 +195,19 @@ def test_native_concat_equals_the_numpy_route(case: tuple[list[Any], int]) -> No
     with native(True):
         got = concat_lists(parts, height)
     assert [s.to_list() for s in got] == [s.to_list() for s in want]
+
+
+def test_native_concat_of_typed_columns_cast_on_the_fly() -> None:
+    # Each cast makes a temporary string buffer; a freed one's address may be reused
+    # by the next, which once made the kernel read another column's bytes.
+    height = 50
+    parts: list[Any] = [
+        (f"n{i}", pl.Series([10**15 * (i + 1) + row for row in range(height)], dtype=pl.Int64()))
+        for i in range(40)
+    ]
+    with native(False):
+        want = concat_lists(parts, height)
+    with native(True):
+        got = concat_lists(parts, height)
+    assert [s.to_list() for s in got] == [s.to_list() for s in want]
+    assert got[1].to_list()[3][:2] == [str(10**15 + 3), str(2 * 10**15 + 3)]

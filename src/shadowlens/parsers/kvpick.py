@@ -420,7 +420,7 @@ def _native_concat(parts: Sequence[Part], height: int) -> tuple[pl.Series, pl.Se
     """:func:`concat_lists` by the native kernel; None when a list holds a null entry."""
     assert _native is not None
     args: list[tuple[str, bytes, ViewArgs, ViewArgs | None]] = []
-    copies: dict[int, bytes] = {}
+    copies: dict[Any, Any] = {}
     for key, values in parts:
         if isinstance(key, str):
             args.append(("constant", key.encode(), view_args(values, copies), None))

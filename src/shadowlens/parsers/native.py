@@ -40,13 +40,13 @@ def native_enabled() -> bool:
 ViewArgs = tuple[bytes, list[bytes], bytes | None]
 
 
-def view_args(strings: Any, copies: dict[int, bytes] | None = None) -> ViewArgs:
+def view_args(strings: Any, copies: dict[Any, Any] | None = None) -> ViewArgs:
     """The buffers of a polars string column or pyarrow string array, as the kernels take them.
 
     Polars keeps strings as Arrow views, so a column is read without conversion
     (other string types are cast first). The data buffers are copied into ``bytes``
     (reading them in place would need ``unsafe`` Rust); columns cut from one text
-    share its buffer, so ``copies`` (buffer address -> bytes) copies each buffer
+    share its buffer, so ``copies`` ((address, size) -> (buffer, bytes)) copies each buffer
     once per kernel call.
 
     Examples
@@ -68,11 +68,15 @@ def view_args(strings: Any, copies: dict[int, bytes] | None = None) -> ViewArgs:
     copies = {} if copies is None else copies
     data = []
     for buffer in buffers[2:]:
-        if buffer is None:
+        if buffer is None:  # keep the indices the views use
+            data.append(b"")
             continue
-        if buffer.address not in copies:
-            copies[buffer.address] = buffer.to_pybytes()
-        data.append(copies[buffer.address])
+        # The buffer itself stays in the cache: a freed temporary's address could be
+        # reused by the next column's buffer within the same call.
+        key = (buffer.address, buffer.size)
+        if key not in copies:
+            copies[key] = (buffer, buffer.to_pybytes())
+        data.append(copies[key][1])
     valid = None
     if strings.null_count:
         valid = np.asarray(strings.is_valid(), dtype=np.uint8).tobytes()
