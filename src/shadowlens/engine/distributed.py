@@ -1,0 +1,535 @@
+"""Run the parse pipeline on a Dask cluster: plan tasks, submit them, merge the results.
+
+The input is cut into tasks: one per file or archive member, and large plain
+(uncompressed) files of a stateless format also into byte ranges that start and
+end at line boundaries. Each task runs the local engine's chunk steps (detect,
+parse, enrich, convert) on a worker and writes its Parquet parts into a staging
+folder of the output (``OUT/.dask-staging/task-NNNNN/``); the client merges the
+line accounting in input order, moves the parts to ``records/`` and
+``quarantine/`` as ``part-TTTTT-NNNNN.parquet`` (task number, part number) and
+writes ``summary.json`` last. The records and counts equal a local run's.
+
+A range numbers its lines from the end of the previous ranges: small tasks count
+the newlines of every range but the last, and each range task adds up the
+counts before it, so no process reads the whole file twice.
+
+Workers must see the input files and the output folder at the same absolute
+paths as the client (a shared file system). ``dask[distributed]`` is optional:
+it is imported only when a run uses it.
+
+Examples
+--------
+>>> DaskOptions().scheduler is None  # no address: start a LocalCluster
+True
+>>> _ranges_of([100, 250])  # a file cut at two line starts
+[(0, 100), (100, 250), (250, None)]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
+
+from shadowlens import __version__
+from shadowlens.engine.accounting import FileStats, totals
+from shadowlens.engine.lines import iter_raw_chunks, to_line_chunk
+from shadowlens.engine.pipeline import (
+    RunConfig,
+    Transform,
+    _commit,
+    _detect,
+    _format_for,
+    _progress,
+    _work,
+)
+from shadowlens.engine.sources import Source, discover, sniff
+from shadowlens.engine.writer import DatasetWriter
+from shadowlens.errors import (
+    ConfigError,
+    GrammarError,
+    InputError,
+    PluginError,
+    ShadowlensError,
+)
+from shadowlens.parsers.base import LogFormat, ParseOptions
+from shadowlens.plugins.manager import Plugins, get_plugins
+from shadowlens.schema import QUARANTINE_SCHEMA, RECORD_SCHEMA
+
+if TYPE_CHECKING:
+    from distributed import Client, Future
+
+#: Plain files larger than this are cut into byte ranges of about this size.
+DEFAULT_SPLIT_BYTES = 64 * 1024 * 1024
+#: The staging folder inside the output folder (removed when the run ends).
+STAGING = ".dask-staging"
+INSTALL_HINT = "pip install shadowlens[dask]"
+
+#: Errors a worker reports by class name; the client raises the same class.
+_ERRORS: tuple[type[ShadowlensError], ...] = (
+    InputError,
+    GrammarError,
+    PluginError,
+    ConfigError,
+    ShadowlensError,
+)
+
+
+@dataclass(frozen=True)
+class DaskOptions:
+    """Where and how a run uses Dask.
+
+    Parameters
+    ----------
+    scheduler
+        Address of a running scheduler (``tcp://HOST:8786``); None starts a
+        ``LocalCluster`` on this machine.
+    workers
+        Worker processes of that ``LocalCluster`` (one thread each).
+    split_bytes
+        Plain files larger than this are cut into byte ranges of about this size.
+    """
+
+    scheduler: str | None = None
+    workers: int = 2
+    split_bytes: int = DEFAULT_SPLIT_BYTES
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a whole source, or the byte range ``[start, end)`` of a plain file.
+
+    ``end`` None reads to the end. ``format`` is decided by the planner when
+    ``detected`` is true (every range of a file must use the same one); otherwise
+    the task detects it as a local run does.
+    """
+
+    index: int
+    source: Source
+    start: int = 0
+    end: int | None = None
+    format: str | None = None
+    detected: bool = False
+
+    @property
+    def size(self) -> int:
+        """Bytes of the file this task reads (for the progress bar)."""
+        end = self.source.size if self.end is None else self.end
+        return max(0, end - self.start)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every task needs, sent to each worker once."""
+
+    plugins: Plugins
+    format: str | None
+    options: ParseOptions
+    chunk_bytes: int
+    transform: Transform | None
+    staging: Path
+
+
+@dataclass
+class TaskResult:
+    """What a task sends back: its counts and parts, or the error that stopped it."""
+
+    index: int
+    stats: dict[str, Any] = field(default_factory=dict)
+    records: list[str] = field(default_factory=list)
+    quarantine: list[str] = field(default_factory=list)
+    error: tuple[str, str] | None = None
+
+
+def dask_available() -> bool:
+    """True when ``dask[distributed]`` can be imported (without importing it)."""
+    from importlib.util import find_spec
+
+    return find_spec("distributed") is not None and find_spec("dask") is not None
+
+
+def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
+    """Parse like :func:`~shadowlens.engine.pipeline.run_parse`, on a Dask cluster.
+
+    Parameters
+    ----------
+    config
+        The same configuration as a local run (its ``workers`` is not used: add
+        threads with ``dask worker --nthreads``).
+    options
+        The scheduler to use, or the size of a ``LocalCluster`` to start.
+
+    Returns
+    -------
+    dict
+        The summary, also written to ``config.out_dir / "summary.json"``, with
+        the same totals and per-file counts as a local run.
+
+    Raises
+    ------
+    ConfigError
+        ``dask[distributed]`` is not installed, or the scheduler cannot be reached.
+    InputError, PluginError, GrammarError
+        A task failed; the message names the file (and line) as a local run does.
+        Nothing is published into ``records/`` or ``quarantine/`` then.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.log").write_text("CEF:0|V|P|1|100|Allowed|3|dhost=files.slack.com\\n")
+    >>> summary = run_parse_dask(  # doctest: +SKIP
+    ...     RunConfig(inputs=[str(d / "a.log")], out_dir=d / "out"), DaskOptions(workers=1)
+    ... )
+    >>> summary["totals"]["records"]  # doctest: +SKIP
+    1
+    """
+    if not dask_available():
+        msg = f"--executor dask needs the optional Dask dependencies: {INSTALL_HINT}"
+        raise ConfigError(msg)
+    plugins = config.plugins or get_plugins()
+    if config.format is not None:
+        plugins.format(config.format)  # fail early on an unknown name
+    sources = discover(config.inputs)
+    started = dt.datetime.now(dt.UTC)
+    tasks = plan_tasks(sources, config, plugins, options.split_bytes)
+    out = config.out_dir
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    staging = (out / STAGING).resolve()
+    shutil.rmtree(staging, ignore_errors=True)  # left by a run that was killed
+    context = _Context(
+        plugins=plugins,
+        format=config.format,
+        options=config.options,
+        chunk_bytes=config.chunk_bytes,
+        transform=config.transform,
+        staging=staging,
+    )
+    try:
+        with _client(options) as client:
+            results = _submit_all(client, tasks, context, config.progress)
+            cluster = {
+                "executor": "dask",
+                "scheduler": options.scheduler or "LocalCluster",
+                "dask_workers": len(client.scheduler_info().get("workers", {})),
+                "tasks": len(tasks),
+            }
+        files = _merge(tasks, results, sources)
+        _publish(out, tasks, results)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    summary = {
+        "shadowlens_version": __version__,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "options": {
+            "format": config.format,
+            "tz": config.options.tz,
+            "engine": config.options.engine,
+            "year": config.options.year,
+            **cluster,
+        },
+        **config.summary_extra,
+        "totals": totals(files),
+        "files": {name: stats.as_dict() for name, stats in files.items()},
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+# -- planning (client) ----------------------------------------------------------
+
+
+def plan_tasks(
+    sources: Sequence[Source], config: RunConfig, plugins: Plugins, split_bytes: int
+) -> list[Task]:
+    """One task per source; plain files over ``split_bytes`` of a stateless format cut in ranges.
+
+    The format of a file to cut is detected here on its first lines, as a local
+    run detects it; a format that keeps state across lines (W3C ``#Fields``)
+    keeps its file whole.
+    """
+    tasks: list[Task] = []
+    instances: dict[str, LogFormat] = {}
+    for source in sources:
+        whole = replace(source, path=source.path.resolve())
+        if source.member is not None or source.size <= split_bytes or not _plain(source):
+            tasks.append(Task(len(tasks), whole))
+            continue
+        name = config.format or _detect_head(source, config.chunk_bytes, plugins)
+        _fmt, state = _format_for(name, instances, plugins, config.options)
+        bounds = _cuts(source, split_bytes) if state is None else []
+        for start, end in _ranges_of(bounds):
+            tasks.append(Task(len(tasks), whole, start, end, name, detected=True))
+    return tasks
+
+
+def _plain(source: Source) -> bool:
+    try:
+        with open(source.path, "rb") as fh:
+            return sniff(fh.read(8)) is None
+    except OSError as exc:
+        msg = f"{source.name}: cannot read: {exc}"
+        raise InputError(msg) from exc
+
+
+def _detect_head(source: Source, chunk_bytes: int, plugins: Plugins) -> str | None:
+    """The format a local run would detect: on the first chunk that has a non-blank line."""
+    with source.open() as opened:
+        for raw in iter_raw_chunks(opened.stream, chunk_bytes, name=source.name):
+            chunk = to_line_chunk(raw)
+            if chunk.lines.height:
+                return _detect(chunk, plugins.formats())
+    return None
+
+
+def _cuts(source: Source, split_bytes: int) -> list[int]:
+    """Offsets, about ``split_bytes`` apart, where a line starts (0 and the end excluded)."""
+    cuts: list[int] = []
+    try:
+        with open(source.path, "rb") as fh:
+            nominal = split_bytes
+            while nominal < source.size:
+                cut = _line_start_at_or_after(fh, nominal)
+                if cut >= source.size:
+                    break
+                cuts.append(cut)
+                nominal = cut + split_bytes
+    except OSError as exc:
+        msg = f"{source.name}: cannot read: {exc}"
+        raise InputError(msg) from exc
+    return cuts
+
+
+def _line_start_at_or_after(fh: BinaryIO, position: int) -> int:
+    """The first offset >= ``position`` that follows a newline (or the end of the file)."""
+    fh.seek(position - 1)
+    offset = position - 1
+    while block := fh.read(1 << 16):
+        newline = block.find(b"\n")
+        if newline >= 0:
+            return offset + newline + 1
+        offset += len(block)
+    return offset
+
+
+def _ranges_of(cuts: list[int]) -> list[tuple[int, int | None]]:
+    """Ranges between the cuts; the last one reads to the end of the file."""
+    starts = [0, *cuts]
+    return [(start, end) for start, end in zip(starts, [*cuts, None], strict=True)]
+
+
+# -- running (client) -----------------------------------------------------------
+
+
+@contextmanager
+def _client(options: DaskOptions) -> Iterator[Client]:
+    """A client of the scheduler named by ``options``, or of a new ``LocalCluster``."""
+    from distributed import Client, LocalCluster
+
+    with ExitStack() as stack:
+        if options.scheduler is None:
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=max(1, options.workers),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                )
+            )
+            client = stack.enter_context(Client(cluster, set_as_default=False))
+        else:
+            try:
+                client = stack.enter_context(Client(options.scheduler, set_as_default=False))
+            except (OSError, ValueError, TypeError) as exc:
+                msg = (
+                    f"cannot reach the Dask scheduler at {options.scheduler}: {exc} "
+                    "(is 'dask scheduler' running there? check --scheduler)"
+                )
+                raise ConfigError(msg) from None
+        yield client
+
+
+def _submit_all(
+    client: Client, tasks: Sequence[Task], context: _Context, progress: bool
+) -> list[TaskResult]:
+    """Run every task; return their results in task order or raise the first error."""
+    from distributed import as_completed
+
+    shared = client.scatter(context, broadcast=True, hash=False)
+    counts: dict[int, Future[Any]] = {}
+    futures: list[Future[Any]] = []
+    for task in tasks:
+        # Ranges before this one in the same file: their newline counts number its lines.
+        before = [
+            counts[t.index]
+            for t in tasks[: task.index]
+            if t.source == task.source and t.index in counts
+        ]
+        futures.append(client.submit(_run_task, task, shared, before, pure=False))
+        if task.end is not None:
+            counts[task.index] = client.submit(_count_newlines, task, pure=False)
+    with _progress(progress) as bar:
+        if bar is not None:
+            bar_task = bar.add_task("parsing on dask", total=sum(t.size for t in tasks))
+            sizes = {future.key: task.size for future, task in zip(futures, tasks, strict=True)}
+            for future in as_completed(futures):
+                bar.update(bar_task, advance=sizes[future.key])
+    return [_result_of(future, task) for future, task in zip(futures, tasks, strict=True)]
+
+
+def _result_of(future: Future[Any], task: Task) -> TaskResult:
+    """The task's result; its error raised as the class the worker raised."""
+    from distributed import KilledWorker
+
+    try:
+        result = cast(TaskResult, future.result())
+    except KilledWorker as exc:
+        msg = f"the Dask worker(s) running the task for {task.source.name} died: {exc}"
+        raise RuntimeError(msg) from None
+    if result.error is not None:
+        kind, message = result.error
+        raise next(cls for cls in _ERRORS if cls.__name__ == kind)(message)
+    return result
+
+
+def _merge(
+    tasks: Sequence[Task], results: Sequence[TaskResult], sources: Sequence[Source]
+) -> dict[str, FileStats]:
+    """Per-file accounting in input order, the ranges of a file added up."""
+    files = {source.name: FileStats() for source in sources}
+    for task, result in zip(tasks, results, strict=True):
+        stats = files[task.source.name]
+        for item in fields(FileStats):
+            value = result.stats[item.name]
+            if item.name == "format":
+                stats.format = value
+            elif item.name == "seconds":
+                for stage, seconds in value.items():
+                    stats.seconds[stage] += seconds
+            else:
+                setattr(stats, item.name, getattr(stats, item.name) + value)
+    return files
+
+
+def _publish(out: Path, tasks: Sequence[Task], results: Sequence[TaskResult]) -> None:
+    """Replace ``records/`` and ``quarantine/`` parts by the staged ones, in task order."""
+    for folder, schema in (("records", RECORD_SCHEMA), ("quarantine", QUARANTINE_SCHEMA)):
+        writer = DatasetWriter(out / folder, schema)  # removes the parts of an earlier run
+        moved = 0
+        for task, result in zip(tasks, results, strict=True):
+            for part in sorted(getattr(result, folder)):
+                number = Path(part).stem.rsplit("-", 1)[-1]
+                os.replace(part, out / folder / f"part-{task.index:05d}-{number}.parquet")
+                moved += 1
+        if not moved:
+            writer.close()  # an empty part, so that readers see the schema
+
+
+# -- tasks (workers) ------------------------------------------------------------
+
+
+def _count_newlines(task: Task) -> int:
+    """Lines in the byte range of ``task`` (it ends after a newline)."""
+    count = 0
+    with _open_range(task) as stream:
+        while block := stream.read(1 << 22):
+            count += block.count(b"\n")
+    return count
+
+
+def _run_task(task: Task, context: _Context, before: Sequence[int]) -> TaskResult:
+    """Parse one task into its staging folder; errors come back as values."""
+    try:
+        return _parse_task(task, context, first_line=1 + sum(before))
+    except ShadowlensError as exc:
+        kind = next(cls for cls in _ERRORS if isinstance(exc, cls)).__name__
+        return TaskResult(task.index, error=(kind, str(exc)))
+
+
+def _parse_task(task: Task, context: _Context, first_line: int) -> TaskResult:
+    """The local engine's per-file loop over the lines of one task."""
+    folder = context.staging / f"task-{task.index:05d}"
+    records_writer = DatasetWriter(folder / "records", RECORD_SCHEMA)
+    quarantine_writer = DatasetWriter(folder / "quarantine", QUARANTINE_SCHEMA)
+    plugins, name = context.plugins, task.source.name
+    instances: dict[str, LogFormat] = {}
+    stats = FileStats()
+    fmt: LogFormat | None = None
+    state: Any = None
+    detected = task.detected
+    if detected:
+        stats.format = task.format
+        fmt, state = _format_for(task.format, instances, plugins, context.options)
+    with _open_range(task) as stream:
+        chunks = iter_raw_chunks(
+            stream, context.chunk_bytes, name=name, first_line=first_line, first_offset=task.start
+        )
+        for raw in chunks:
+            chunk = to_line_chunk(raw)
+            if not detected and chunk.lines.height:
+                detected = True
+                stats.format = context.format or _detect(chunk, plugins.formats())
+                fmt, state = _format_for(stats.format, instances, plugins, context.options)
+            outcome = _work(chunk, name, fmt, state, context.transform)
+            _commit(outcome, stats, records_writer, quarantine_writer)
+    if not detected:
+        stats.format = context.format
+    parts: list[list[str]] = []
+    for writer in (records_writer, quarantine_writer):
+        if writer.rows:
+            writer.close()
+        parts.append(sorted(str(p) for p in writer.folder.glob("part-*.parquet")))
+    data = {item.name: getattr(stats, item.name) for item in fields(FileStats)}
+    data["seconds"] = dict(stats.seconds)
+    return TaskResult(task.index, data, parts[0], parts[1])
+
+
+@contextmanager
+def _open_range(task: Task) -> Iterator[BinaryIO]:
+    """The decompressed stream of a whole source, or the bytes of a range of a plain file."""
+    if task.start == 0 and task.end is None:
+        with task.source.open() as opened:
+            yield opened.stream
+        return
+    try:
+        raw = open(task.source.path, "rb", buffering=0)  # noqa: SIM115 - closed below
+        raw.seek(task.start)
+    except OSError as exc:
+        msg = f"{task.source.name}: cannot open: {exc}"
+        raise InputError(msg) from exc
+    with raw, io.BufferedReader(_Range(raw, task.end)) as stream:
+        yield cast(BinaryIO, stream)
+
+
+class _Range(io.RawIOBase):
+    """A raw reader that stops at byte ``end`` of ``raw`` (None: at its end)."""
+
+    def __init__(self, raw: io.FileIO, end: int | None) -> None:
+        super().__init__()
+        self._raw = raw
+        self._left = None if end is None else max(0, end - raw.tell())
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        if self._left is not None:
+            view = view[: self._left]
+        got = self._raw.readinto(view) or 0
+        if self._left is not None:
+            self._left -= got
+        return got
