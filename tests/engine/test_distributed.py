@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import json
+import os
 import socket
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+import shadowlens
 from conftest import CliMain
+from shadowlens import LogFormat, ParseResult
 from shadowlens.engine.distributed import STAGING, DaskOptions, plan_tasks, run_parse_dask
 from shadowlens.engine.job import JobConfig, run_job
 from shadowlens.engine.lines import iter_raw_chunks
@@ -45,7 +49,7 @@ SPLIT = 2048
 def scheduler() -> Iterator[str]:
     """The address of a LocalCluster of two worker processes (one thread each)."""
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         yield cluster.scheduler_address
 
@@ -178,7 +182,7 @@ def test_a_bad_file_stops_the_run_naming_it_and_publishes_nothing(
 ) -> None:
     broken = tmp_path / "broken.log.gz"
     broken.write_bytes(gzip.compress((GOLDEN / "cef" / "vendors.log").read_bytes() * 20)[:-40])
-    inputs = [str(logs / "big-cef.log"), str(broken)]
+    inputs = [str(logs / "leef.log.gz"), str(broken)]
     config = RunConfig(inputs=inputs, out_dir=tmp_path / "local", chunk_bytes=CHUNK)
     with pytest.raises(InputError) as local:
         run_parse(config)
@@ -256,4 +260,82 @@ def test_without_dask_installed_the_error_says_what_to_install(tmp_path: Path) -
     )
     assert result.returncode == 2, result.stderr
     assert "pip install shadowlens[dask]" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_spec_file_format_travels_to_the_workers(
+    acme_dir: Path, acme_log: Path, scheduler: str, tmp_path: Path
+) -> None:
+    plugins = get_plugins(spec_paths=[acme_dir / "acme.toml"])
+    config = RunConfig(inputs=[str(acme_log)], out_dir=tmp_path / "local", plugins=plugins)
+    local = run_parse(config)
+    on_dask = run_parse_dask(
+        replace(config, out_dir=tmp_path / "dask"), DaskOptions(scheduler=scheduler)
+    )
+    assert _without_timings(on_dask) == _without_timings(local)
+    assert on_dask["totals"]["records_by_format"] == {"acme-proxy": 2}
+    for folder in ("records", "quarantine"):
+        assert_frame_equal(_table(tmp_path / "dask", folder), _table(tmp_path / "local", folder))
+
+
+def test_run_on_a_local_cluster_from_the_command_line(
+    logs: Path, tmp_path: Path, cli_main: CliMain
+) -> None:
+    inputs = [str(logs / "export.zip")]
+    local = cli_main("run", *inputs, "-o", str(tmp_path / "local"))
+    assert local.returncode == 0, local.stderr
+    result = cli_main(
+        "run", *inputs, "-o", str(tmp_path / "dask"), "--executor", "dask", "--dask-workers", "2"
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "dask" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["options"]["scheduler"] == "LocalCluster"
+    assert summary["options"]["dask_workers"] == 2
+    expected = json.loads((tmp_path / "local" / "summary.json").read_text(encoding="utf-8"))
+    assert _without_timings(summary) == _without_timings(expected)
+    assert_frame_equal(_table(tmp_path / "dask", "records"), _table(tmp_path / "local", "records"))
+    assert (tmp_path / "dask" / "report.html").is_file()
+
+
+class Crash(LogFormat):
+    """A format whose parse kills the process that runs it (a worker that dies)."""
+
+    name: ClassVar[str] = "crash"
+    description: ClassVar[str] = "kills its process"
+
+    @classmethod
+    def detect(cls, sample: Sequence[str]) -> float:
+        return 0.0
+
+    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+        os._exit(3)
+
+
+class CrashPlugin:
+    @shadowlens.hookimpl
+    def register_formats(self) -> list[type[LogFormat]]:
+        return [Crash]
+
+
+def test_a_worker_that_dies_is_reported_naming_the_file(
+    tmp_path: Path, cli_main: CliMain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dask
+
+    log = tmp_path / "a.log"
+    log.write_bytes((GOLDEN / "cef" / "plain.log").read_bytes())
+    # The test module is not importable on the workers: send the format by value.
+    cloudpickle = pytest.importorskip("cloudpickle")
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    plugins = get_plugins(load_entrypoints=False, extra=[CrashPlugin()])
+    config = RunConfig(inputs=[str(log)], out_dir=tmp_path / "out", format="crash", plugins=plugins)
+    try:
+        # No retries of a task whose worker died: the first death fails the run.
+        with (
+            dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+            pytest.raises(RuntimeError, match=f"worker.*running the task for {log}.*died"),
+        ):
+            run_parse_dask(config, DaskOptions(workers=1))
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     assert not (tmp_path / "out").exists()

@@ -346,7 +346,7 @@ def _client(options: DaskOptions) -> Iterator[Client]:
                     n_workers=max(1, options.workers),
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # a free port: 8787 may be taken by another cluster
                 )
             )
             client = stack.enter_context(Client(cluster, set_as_default=False))
