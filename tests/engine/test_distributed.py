@@ -8,12 +8,14 @@ plain file large enough to be cut into byte ranges.
 from __future__ import annotations
 
 import gzip
+import http.server
 import itertools
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -203,16 +205,38 @@ def test_a_bad_file_stops_the_run_naming_it_and_publishes_nothing(
     assert not out.exists()  # no summary, no parts, no staging folder
 
 
-def test_an_unreachable_scheduler_is_a_usage_error(tmp_path: Path, cli_main: CliMain) -> None:
+@pytest.fixture
+def not_a_scheduler() -> Iterator[str]:
+    """The address of a real HTTP server on 127.0.0.1: something answers, not Dask."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def _free_port_address() -> str:
+    with socket.socket() as sock:  # a port nobody listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("peer", ["nobody", "http", "bad-port"])
+def test_an_unreachable_scheduler_is_a_usage_error(
+    peer: str, not_a_scheduler: str, tmp_path: Path, cli_main: CliMain
+) -> None:
     import dask
 
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+    address = {
+        "nobody": _free_port_address(),
+        "http": not_a_scheduler,
+        "bad-port": "tcp://127.0.0.1:port",
+    }[peer]
     log = tmp_path / "a.log"
     log.write_bytes((GOLDEN / "cef" / "plain.log").read_bytes())
     out = tmp_path / "out"
-    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
         result = cli_main(
             "parse", str(log), "-o", str(out), "--executor", "dask", "--scheduler", address
         )
@@ -285,9 +309,11 @@ def test_run_on_a_local_cluster_from_the_command_line(
     local = cli_main("run", *inputs, "-o", str(tmp_path / "local"))
     assert local.returncode == 0, local.stderr
     result = cli_main(
-        "run", *inputs, "-o", str(tmp_path / "dask"), "--executor", "dask", "--dask-workers", "2"
-    )
+        "run", *inputs, "-o", str(tmp_path / "dask"), "--executor", "dask", "--dask-workers", "2",
+        "--progress",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert "parsing on dask" in result.stderr  # the progress bar follows the tasks
     summary = json.loads((tmp_path / "dask" / "summary.json").read_text(encoding="utf-8"))
     assert summary["options"]["scheduler"] == "LocalCluster"
     assert summary["options"]["dask_workers"] == 2

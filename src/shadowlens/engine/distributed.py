@@ -27,11 +27,13 @@ True
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import json
 import os
 import shutil
+import socket
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, fields, replace
@@ -352,14 +354,48 @@ def _client(options: DaskOptions) -> Iterator[Client]:
             client = stack.enter_context(Client(cluster, set_as_default=False))
         else:
             try:
+                _probe(options.scheduler)
                 client = stack.enter_context(Client(options.scheduler, set_as_default=False))
-            except (OSError, ValueError, TypeError) as exc:
+            except Exception as exc:  # whatever the address or the peer is, one message
                 msg = (
-                    f"cannot reach the Dask scheduler at {options.scheduler}: {exc} "
-                    "(is 'dask scheduler' running there? check --scheduler)"
+                    f"cannot reach the Dask scheduler at {options.scheduler}: "
+                    f"{exc or type(exc).__name__} (is 'dask scheduler' running there? check --scheduler)"
                 )
                 raise ConfigError(msg) from None
         yield client
+
+
+def _probe(address: str) -> None:
+    """Fail fast, and cleanly, unless a Dask scheduler answers at ``address``.
+
+    A ``Client`` that fails to connect is left half-built, and its finaliser
+    prints a traceback at exit: a plain socket (TCP/TLS), then one ``identity``
+    call, tell the common cases first.
+    """
+    import dask.config
+    from dask.utils import parse_timedelta
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    timeout = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
+    scheme, location = parse_address(address)
+    if scheme in ("tcp", "tls"):
+        host, port = parse_host_port(location)
+        socket.create_connection((host, port), timeout=timeout).close()
+    try:
+        identity = asyncio.run(_identity(address, timeout))
+    except Exception as exc:
+        msg = f"no Dask scheduler answers there ({type(exc).__name__})"
+        raise ConfigError(msg) from None
+    if identity.get("type") != "Scheduler":
+        msg = f"a Dask {identity.get('type')!s}, not a scheduler, answers there"
+        raise ConfigError(msg)
+
+
+async def _identity(address: str, timeout: float) -> dict[str, Any]:
+    from distributed.core import rpc
+
+    async with rpc(address, timeout=timeout) as scheduler:
+        return cast(dict[str, Any], await asyncio.wait_for(scheduler.identity(), timeout))
 
 
 def _submit_all(
@@ -385,7 +421,7 @@ def _submit_all(
         if bar is not None:
             bar_task = bar.add_task("parsing on dask", total=sum(t.size for t in tasks))
             sizes = {future.key: task.size for future, task in zip(futures, tasks, strict=True)}
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=client.loop):
                 bar.update(bar_task, advance=sizes[future.key])
     return [_result_of(future, task) for future, task in zip(futures, tasks, strict=True)]
 
