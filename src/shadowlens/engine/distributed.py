@@ -417,11 +417,13 @@ def _submit_all(
         futures.append(client.submit(_run_task, task, shared, before, pure=False))
         if task.end is not None:
             counts[task.index] = client.submit(_count_newlines, task, pure=False)
+    sizes = {future.key: task.size for future, task in zip(futures, tasks, strict=True)}
     with _progress(progress) as bar:
-        if bar is not None:
-            bar_task = bar.add_task("parsing on dask", total=sum(t.size for t in tasks))
-            sizes = {future.key: task.size for future, task in zip(futures, tasks, strict=True)}
-            for future in as_completed(futures, loop=client.loop):
+        bar_task = bar.add_task("parsing on dask", total=sum(sizes.values())) if bar else None
+        # Every task ends (or fails) before any error is raised: none still writes into
+        # the staging folder when it is removed.
+        for future in as_completed(futures, loop=client.loop, raise_errors=False):
+            if bar is not None and bar_task is not None:
                 bar.update(bar_task, advance=sizes[future.key])
     return [_result_of(future, task) for future, task in zip(futures, tasks, strict=True)]
 
