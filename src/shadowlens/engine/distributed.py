@@ -10,8 +10,9 @@ line accounting in input order, moves the parts to ``records/`` and
 writes ``summary.json`` last. The records and counts equal a local run's.
 
 A range numbers its lines from the end of the previous ranges: small tasks count
-the newlines of every range but the last, and each range task adds up the
-counts before it, so no process reads the whole file twice.
+the newlines of every range but the last, on the workers and in parallel, and
+each range task adds up the counts before it (the client never reads a file
+whole).
 
 Workers must see the input files and the output folder at the same absolute
 paths as the client (a shared file system). ``dask[distributed]`` is optional:
@@ -405,18 +406,14 @@ def _submit_all(
     from distributed import as_completed
 
     shared = client.scatter(context, broadcast=True, hash=False)
-    counts: dict[int, Future[Any]] = {}
+    # The newline counts of the ranges of a file so far: they number the next range's lines.
+    counts: dict[Source, list[Future[Any]]] = {}
     futures: list[Future[Any]] = []
     for task in tasks:
-        # Ranges before this one in the same file: their newline counts number its lines.
-        before = [
-            counts[t.index]
-            for t in tasks[: task.index]
-            if t.source == task.source and t.index in counts
-        ]
-        futures.append(client.submit(_run_task, task, shared, before, pure=False))
+        before = counts.setdefault(task.source, [])
+        futures.append(client.submit(_run_task, task, shared, list(before), pure=False))
         if task.end is not None:
-            counts[task.index] = client.submit(_count_newlines, task, pure=False)
+            before.append(client.submit(_count_newlines, task, pure=False))
     sizes = {future.key: task.size for future, task in zip(futures, tasks, strict=True)}
     with _progress(progress) as bar:
         bar_task = bar.add_task("parsing on dask", total=sum(sizes.values())) if bar else None
