@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,17 +27,19 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import shadowlens
-from conftest import CliMain
 from shadowlens import LogFormat, ParseResult
 from shadowlens.engine.distributed import STAGING, DaskOptions, plan_tasks, run_parse_dask
 from shadowlens.engine.job import JobConfig, run_job
 from shadowlens.engine.lines import iter_raw_chunks
 from shadowlens.engine.pipeline import RunConfig, run_parse
 from shadowlens.engine.sources import discover
-from shadowlens.errors import InputError
+from shadowlens.errors import InputError, PluginError
 from shadowlens.plugins.manager import get_plugins
 
 distributed = pytest.importorskip("distributed")
+
+#: The ``cli_main`` fixture of tests/conftest.py: ``shadowlens ARGS`` in-process.
+CliMain = Callable[..., subprocess.CompletedProcess[str]]
 
 TESTS = Path(__file__).resolve().parent.parent
 GOLDEN = TESTS / "parsers" / "golden"
@@ -163,20 +165,26 @@ def test_dask_job_enriches_on_the_workers_and_reports_on_the_client(
     logs: Path, scheduler: str, tmp_path: Path
 ) -> None:
     inputs = [str(logs / "big-cef.log"), str(logs / "export.zip")]
-    local = run_job(JobConfig(inputs=inputs, out_dir=tmp_path / "local", chunk_bytes=CHUNK))
-    on_dask = run_job(
-        JobConfig(
-            inputs=inputs,
-            out_dir=tmp_path / "dask",
-            chunk_bytes=CHUNK,
-            dask=DaskOptions(scheduler=scheduler, split_bytes=SPLIT),
-        )
-    )
+    key = tmp_path / "key"
+    key.write_bytes(b"a test key of more than 16 bytes")
+    config = JobConfig(inputs=inputs, out_dir=tmp_path / "local", chunk_bytes=CHUNK, key_file=key)
+    local = run_job(config)
+    options = DaskOptions(scheduler=scheduler, split_bytes=SPLIT)
+    on_dask = run_job(replace(config, out_dir=tmp_path / "dask", dask=options))
     assert _without_timings(on_dask) == _without_timings(local)
     records = _table(tmp_path / "dask", "records")
     assert_frame_equal(records, _table(tmp_path / "local", "records"))
     assert records["app_id"].drop_nulls().len() > 0
+    assert on_dask["users_pseudonymised"]
+    assert records["user_name"].drop_nulls().len() > 0  # tokens, made on the workers
     assert (tmp_path / "dask" / "report.html").is_file()
+    reports = [
+        json.loads((tmp_path / run / "report.json").read_text(encoding="utf-8"))
+        for run in ("local", "dask")
+    ]
+    for report in reports:
+        del report["generator"]  # when it was made
+    assert reports[0] == reports[1]
 
 
 def test_a_bad_file_stops_the_run_naming_it_and_publishes_nothing(
@@ -363,4 +371,27 @@ def test_a_worker_that_dies_is_reported_naming_the_file(
             run_parse_dask(config, DaskOptions(workers=1))
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert not (tmp_path / "out").exists()
+
+
+class LockedPlugin:
+    """A plugin holding a lock: it cannot be pickled, so it cannot reach the workers."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    @shadowlens.hookimpl
+    def register_formats(self) -> list[type[LogFormat]]:
+        return []
+
+
+def test_a_plugin_that_cannot_travel_to_the_workers_is_a_plugin_error(
+    scheduler: str, tmp_path: Path
+) -> None:
+    log = tmp_path / "a.log"
+    log.write_bytes((GOLDEN / "cef" / "plain.log").read_bytes())
+    plugins = get_plugins(load_entrypoints=False, extra=[LockedPlugin()])
+    config = RunConfig(inputs=[str(log)], out_dir=tmp_path / "out", plugins=plugins)
+    with pytest.raises(PluginError, match="cannot send the formats and the enrichment"):
+        run_parse_dask(config, DaskOptions(scheduler=scheduler))
     assert not (tmp_path / "out").exists()

@@ -405,7 +405,12 @@ def _submit_all(
     """Run every task; return their results in task order or raise the first error."""
     from distributed import as_completed
 
-    shared = client.scatter(context, broadcast=True, hash=False)
+    try:
+        shared = client.scatter(context, broadcast=True, hash=False)
+    except Exception as exc:  # a plugin's format or state that cannot be pickled
+        first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        msg = f"cannot send the formats and the enrichment to the Dask workers: {first}"
+        raise PluginError(msg) from None
     # The newline counts of the ranges of a file so far: they number the next range's lines.
     counts: dict[Source, list[Future[Any]]] = {}
     futures: list[Future[Any]] = []
