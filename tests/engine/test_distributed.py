@@ -278,6 +278,18 @@ def test_executor_options_are_checked(
     assert not (tmp_path / "out").exists()
 
 
+def test_importing_shadowlens_does_not_import_dask() -> None:
+    code = (
+        "import sys, shadowlens, shadowlens.cli, shadowlens.engine.job, "
+        "shadowlens.engine.distributed; "
+        "print(sorted({'dask', 'distributed'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 def test_without_dask_installed_the_error_says_what_to_install(tmp_path: Path) -> None:
     log = tmp_path / "a.log"
     log.write_bytes((GOLDEN / "cef" / "plain.log").read_bytes())
