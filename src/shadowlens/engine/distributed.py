@@ -182,6 +182,10 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
     InputError, PluginError, GrammarError
         A task failed; the message names the file (and line) as a local run does.
         Nothing is published into ``records/`` or ``quarantine/`` then.
+    PluginError
+        Also when the formats or the enrichment cannot be pickled for the workers.
+    RuntimeError
+        A worker died running a task (the CLI reports it as an internal error, 70).
 
     Examples
     --------
@@ -226,6 +230,8 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
                 "tasks": len(tasks),
             }
         files = _merge(tasks, results, sources)
+        # An earlier summary must not vouch for parts that are half replaced.
+        (out / "summary.json").unlink(missing_ok=True)
         _publish(out, tasks, results)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -263,6 +269,17 @@ def plan_tasks(
     The format of a file to cut is detected here on its first lines, as a local
     run detects it; a format that keeps state across lines (W3C ``#Fields``)
     keeps its file whole.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> line = "CEF:0|V|P|1|100|Allowed|3|dhost=files.slack.com\\n"  # 48 bytes
+    >>> _ = (d / "a.log").write_text(line * 50)
+    >>> config = RunConfig(inputs=[str(d)], out_dir=d / "out")
+    >>> tasks = plan_tasks(discover(config.inputs), config, get_plugins(), split_bytes=1000)
+    >>> [(t.start, t.end, t.format) for t in tasks]  # cut after the line that crosses 1000
+    [(0, 1008, 'cef'), (1008, 2016, 'cef'), (2016, None, 'cef')]
     """
     tasks: list[Task] = []
     instances: dict[str, LogFormat] = {}
