@@ -196,13 +196,16 @@ def test_a_bad_file_stops_the_run_naming_it_and_publishes_nothing(
     config = RunConfig(inputs=inputs, out_dir=tmp_path / "local", chunk_bytes=CHUNK)
     with pytest.raises(InputError) as local:
         run_parse(config)
+    # An earlier complete output in the same folder stays exactly as it was.
+    earlier = tmp_path / "earlier"
+    options = DaskOptions(scheduler, split_bytes=SPLIT)
+    run_parse_dask(replace(config, inputs=inputs[:1], out_dir=earlier), options)
+    before = {p: p.read_bytes() for p in earlier.rglob("*") if p.is_file()}
     with pytest.raises(InputError) as on_dask:
-        run_parse_dask(
-            replace(config, out_dir=tmp_path / "api"), DaskOptions(scheduler, split_bytes=SPLIT)
-        )
+        run_parse_dask(replace(config, out_dir=earlier), options)
     assert str(on_dask.value) == str(local.value)  # the same file, byte and line
     assert str(local.value).startswith(f"{broken}: cannot read past byte ")
-    assert not (tmp_path / "api").exists()
+    assert {p: p.read_bytes() for p in earlier.rglob("*") if p.is_file()} == before
     out = tmp_path / "out"
     result = cli_main(
         "parse", *inputs, "-o", str(out), "--executor", "dask", "--scheduler", scheduler,
