@@ -20,7 +20,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import polars as pl
 import pytest
@@ -345,6 +345,9 @@ def test_run_on_a_local_cluster_from_the_command_line(
     assert (tmp_path / "dask" / "report.html").is_file()
 
 
+CEF = get_plugins(load_entrypoints=False).format("cef")
+
+
 class Crash(LogFormat):
     """A format whose parse kills the process that runs it (a worker that dies)."""
 
@@ -359,34 +362,72 @@ class Crash(LogFormat):
         os._exit(3)
 
 
+class CrashOnce(CEF):  # type: ignore[misc,valid-type]
+    """CEF, but the first parse (while ``marker`` is missing) kills its process."""
+
+    name: ClassVar[str] = "crash-once"
+    marker: ClassVar[Path]
+
+    @classmethod
+    def detect(cls, sample: Sequence[str]) -> float:
+        return 0.0
+
+    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+        if not self.marker.exists():
+            self.marker.touch()
+            os._exit(3)
+        return cast(ParseResult, super().parse(lines, state))
+
+
 class CrashPlugin:
     @shadowlens.hookimpl
     def register_formats(self) -> list[type[LogFormat]]:
-        return [Crash]
+        return [Crash, CrashOnce]
 
 
-def test_a_worker_that_dies_is_reported_naming_the_file(
-    tmp_path: Path, cli_main: CliMain, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def by_value() -> Iterator[None]:
+    """Pickle this module's classes by value: the workers cannot import a test module."""
+    cloudpickle = pytest.importorskip("cloudpickle")
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    yield
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.mark.usefixtures("by_value")
+def test_a_worker_that_dies_is_reported_naming_the_file(tmp_path: Path) -> None:
     import dask
 
     log = tmp_path / "a.log"
     log.write_bytes((GOLDEN / "cef" / "plain.log").read_bytes())
-    # The test module is not importable on the workers: send the format by value.
-    cloudpickle = pytest.importorskip("cloudpickle")
-    cloudpickle.register_pickle_by_value(sys.modules[__name__])
     plugins = get_plugins(load_entrypoints=False, extra=[CrashPlugin()])
     config = RunConfig(inputs=[str(log)], out_dir=tmp_path / "out", format="crash", plugins=plugins)
-    try:
-        # No retries of a task whose worker died: the first death fails the run.
-        with (
-            dask.config.set({"distributed.scheduler.allowed-failures": 0}),
-            pytest.raises(RuntimeError, match=f"worker.*running the task for {log}.*died"),
-        ):
-            run_parse_dask(config, DaskOptions(workers=1))
-    finally:
-        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    # No retries of a task whose worker died: the first death fails the run.
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        pytest.raises(RuntimeError, match=f"worker.*running the task for {log}.*died"),
+    ):
+        run_parse_dask(config, DaskOptions(workers=1))
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.usefixtures("by_value")
+def test_a_task_whose_worker_died_runs_again_with_its_context(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_bytes((GOLDEN / "cef" / "plain.log").read_bytes())
+    CrashOnce.marker = tmp_path / "crashed-once"
+    plugins = get_plugins(load_entrypoints=False, extra=[CrashPlugin()])
+    config = RunConfig(
+        inputs=[str(log)], out_dir=tmp_path / "local", format="crash-once", plugins=plugins
+    )
+    CrashOnce.marker.touch()  # the local run must not die
+    local = run_parse(config)
+    CrashOnce.marker.unlink()
+    # One worker: its death loses everything it held, the shared context included.
+    on_dask = run_parse_dask(replace(config, out_dir=tmp_path / "dask"), DaskOptions(workers=1))
+    assert CrashOnce.marker.exists()  # it did die once
+    assert _without_timings(on_dask) == _without_timings(local)
+    assert_frame_equal(_table(tmp_path / "dask", "records"), _table(tmp_path / "local", "records"))
 
 
 class LockedPlugin:

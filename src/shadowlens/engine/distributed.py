@@ -33,6 +33,7 @@ import datetime as dt
 import io
 import json
 import os
+import pickle
 import shutil
 import socket
 from collections.abc import Iterator, Sequence
@@ -420,14 +421,17 @@ def _submit_all(
     client: Client, tasks: Sequence[Task], context: _Context, progress: bool
 ) -> list[TaskResult]:
     """Run every task; return their results in task order or raise the first error."""
+    import cloudpickle  # a dependency of distributed
     from distributed import as_completed
 
     try:
-        shared = client.scatter(context, broadcast=True, hash=False)
+        payload = cloudpickle.dumps(context)
     except Exception as exc:  # a plugin's format or state that cannot be pickled
         first = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
         msg = f"cannot send the formats and the enrichment to the Dask workers: {first}"
         raise PluginError(msg) from None
+    # A task, not scattered data: if the worker holding it dies, the scheduler makes it again.
+    shared = client.submit(pickle.loads, payload, pure=False)
     # The newline counts of the ranges of a file so far: they number the next range's lines.
     counts: dict[Source, list[Future[Any]]] = {}
     futures: list[Future[Any]] = []
@@ -453,9 +457,14 @@ def _result_of(future: Future[Any], task: Task) -> TaskResult:
 
     try:
         result = cast(TaskResult, future.result())
+    except ShadowlensError:
+        raise  # e.g. a range whose newline count failed: InputError, as a local run
     except KilledWorker as exc:
         msg = f"the Dask worker(s) running the task for {task.source.name} died: {exc}"
         raise RuntimeError(msg) from None
+    except Exception as exc:  # a bug, a full disk, a cancelled task: name the file (--debug)
+        msg = f"the task for {task.source.name} failed on the Dask cluster: {type(exc).__name__}: {exc}"
+        raise RuntimeError(msg) from exc
     if result.error is not None:
         kind, message = result.error
         raise next(cls for cls in _ERRORS if cls.__name__ == kind)(message)
