@@ -72,7 +72,12 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (line.rstrip(b"\n") + b"\r\n" if i % 3 == 0 else line) + (b"\n" if i % 5 == 0 else b"")
         for i, line in enumerate(lines)
     )
-    (folder / "big-cef.log").write_bytes(b"\xef\xbb\xbf" + mixed * 2)
+    # Invalid UTF-8 in a record (flagged lossy_utf8) and in a bad line (quarantined).
+    lossy = (
+        b"CEF:0|Zscaler|NSSWeblog|5.0|allowed|Allowed|3|suser=caf\xe9 dhost=www.example.com\n"
+        b"not a \xff\xfe CEF line\n"
+    )
+    (folder / "big-cef.log").write_bytes(b"\xef\xbb\xbf" + mixed + lossy + mixed)
     leef = b"".join(
         (GOLDEN / "leef" / f).read_bytes() for f in ("leef_syslog.log", "leef1_attributes.log")
     )
@@ -149,6 +154,7 @@ def test_dask_run_gives_the_records_and_accounting_of_a_local_run(
     totals = local["totals"]
     assert totals["quarantined"]
     assert totals["blank"]
+    assert totals["lossy_utf8"] == 2
     assert totals["files"] == 5
     assert set(totals["records_by_format"]) >= {"cef", "leef", "w3c", "paloalto", "squid"}
     assert on_dask["options"]["executor"] == "dask"
