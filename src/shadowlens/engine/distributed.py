@@ -37,7 +37,7 @@ import pickle
 import shutil
 import socket
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
@@ -528,8 +528,38 @@ def _run_task(task: Task, context: _Context, before: Sequence[int]) -> TaskResul
 def _parse_task(task: Task, context: _Context, first_line: int) -> TaskResult:
     """The local engine's per-file loop over the lines of one task."""
     folder = context.staging / f"task-{task.index:05d}"
-    records_writer = DatasetWriter(folder / "records", RECORD_SCHEMA)
-    quarantine_writer = DatasetWriter(folder / "quarantine", QUARANTINE_SCHEMA)
+    writers = (
+        DatasetWriter(folder / "records", RECORD_SCHEMA),
+        DatasetWriter(folder / "quarantine", QUARANTINE_SCHEMA),
+    )
+    try:
+        stats = _parse_into(task, context, first_line, *writers)
+    except BaseException:
+        for writer in writers:  # stop their threads; the staging folder is dropped anyway
+            with suppress(Exception):
+                writer.close()
+        raise
+    parts: list[list[str]] = []
+    for writer in writers:
+        writer.close()
+        found = sorted(writer.folder.glob("part-*.parquet"))
+        if not writer.rows:  # the empty part a writer leaves for the schema: the client makes one
+            for empty in found:
+                empty.unlink()
+            found = []
+        parts.append([str(p) for p in found])
+    data = {item.name: getattr(stats, item.name) for item in fields(FileStats)}
+    data["seconds"] = dict(stats.seconds)
+    return TaskResult(task.index, data, parts[0], parts[1])
+
+
+def _parse_into(
+    task: Task,
+    context: _Context,
+    first_line: int,
+    records_writer: DatasetWriter,
+    quarantine_writer: DatasetWriter,
+) -> FileStats:
     plugins, name = context.plugins, task.source.name
     instances: dict[str, LogFormat] = {}
     stats = FileStats()
@@ -553,14 +583,7 @@ def _parse_task(task: Task, context: _Context, first_line: int) -> TaskResult:
             _commit(outcome, stats, records_writer, quarantine_writer)
     if not detected:
         stats.format = context.format
-    parts: list[list[str]] = []
-    for writer in (records_writer, quarantine_writer):
-        if writer.rows:
-            writer.close()
-        parts.append(sorted(str(p) for p in writer.folder.glob("part-*.parquet")))
-    data = {item.name: getattr(stats, item.name) for item in fields(FileStats)}
-    data["seconds"] = dict(stats.seconds)
-    return TaskResult(task.index, data, parts[0], parts[1])
+    return stats
 
 
 @contextmanager
