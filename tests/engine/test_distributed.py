@@ -349,6 +349,11 @@ def test_run_on_a_local_cluster_from_the_command_line(
     assert _without_timings(summary) == _without_timings(expected)
     assert_frame_equal(_table(tmp_path / "dask", "records"), _table(tmp_path / "local", "records"))
     assert (tmp_path / "dask" / "report.html").is_file()
+    # Nothing quarantined: one empty part still carries the schema, as in a local run.
+    assert summary["totals"]["quarantined"] == 0
+    assert_frame_equal(
+        _table(tmp_path / "dask", "quarantine"), _table(tmp_path / "local", "quarantine")
+    )
 
 
 CEF = get_plugins(load_entrypoints=False).format("cef")

@@ -493,15 +493,18 @@ def _merge(
 def _publish(out: Path, tasks: Sequence[Task], results: Sequence[TaskResult]) -> None:
     """Replace ``records/`` and ``quarantine/`` parts by the staged ones, in task order."""
     for folder, schema in (("records", RECORD_SCHEMA), ("quarantine", QUARANTINE_SCHEMA)):
-        writer = DatasetWriter(out / folder, schema)  # removes the parts of an earlier run
+        target = out / folder
+        target.mkdir(parents=True, exist_ok=True)
+        for stale in target.glob("part-*.parquet"):  # of an earlier run
+            stale.unlink()
         moved = 0
         for task, result in zip(tasks, results, strict=True):
             for part in sorted(getattr(result, folder)):
                 number = Path(part).stem.rsplit("-", 1)[-1]
-                os.replace(part, out / folder / f"part-{task.index:05d}-{number}.parquet")
+                os.replace(part, target / f"part-{task.index:05d}-{number}.parquet")
                 moved += 1
         if not moved:
-            writer.close()  # an empty part, so that readers see the schema
+            DatasetWriter(target, schema).close()  # an empty part, so readers see the schema
 
 
 # -- tasks (workers) ------------------------------------------------------------
