@@ -141,6 +141,51 @@ ProgressOpt = Annotated[
     bool | None,
     typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
 ]
+ExecutorOpt = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        help="local (threads on this machine) or dask (a Dask cluster; needs shadowlens[dask]).",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Dask scheduler address (tcp://HOST:8786) for --executor dask; "
+        "without it a LocalCluster is started.",
+    ),
+]
+DaskWorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--dask-workers",
+        help="Worker processes of the LocalCluster of --executor dask (default 2).",
+    ),
+]
+
+
+def _dask_options(executor: str, scheduler: str | None, dask_workers: int | None) -> Any:
+    """The Dask settings of ``--executor dask``, or None for a local run."""
+    if executor not in ("local", "dask"):
+        msg = f"--executor must be local or dask, not {executor!r}"
+        raise ConfigError(msg)
+    if executor == "local":
+        if scheduler is not None or dask_workers is not None:
+            msg = "--scheduler and --dask-workers need --executor dask"
+            raise ConfigError(msg)
+        return None
+    if scheduler is not None and dask_workers is not None:
+        msg = (
+            "--dask-workers sizes the LocalCluster; with --scheduler the cluster's own workers run"
+        )
+        raise ConfigError(msg)
+    if dask_workers is not None and dask_workers < 1:
+        msg = f"--dask-workers must be at least 1, not {dask_workers}"
+        raise ConfigError(msg)
+    from shadowlens.engine.distributed import DaskOptions
+
+    return DaskOptions(scheduler=scheduler, workers=dask_workers or 2)
 
 
 @app.command()
@@ -158,10 +203,14 @@ def parse(
     format_file: FormatFileOpt = None,
     formats_dir: FormatsDirOpt = None,
     overwrite: OverwriteOpt = False,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    dask_workers: DaskWorkersOpt = None,
 ) -> None:
     """Parse logs into out/records (Parquet), out/quarantine and out/summary.json."""
     from shadowlens.engine.pipeline import RunConfig, run_parse
 
+    dask = _dask_options(executor, scheduler, dask_workers)
     plugins = _plugins(format_file, formats_dir)
     config = RunConfig(
         inputs=inputs,
@@ -174,7 +223,12 @@ def parse(
         workers=workers,
         overwrite=overwrite,
     )
-    summary = run_parse(config)
+    if dask is not None:
+        from shadowlens.engine.distributed import run_parse_dask
+
+        summary = run_parse_dask(config, dask)
+    else:
+        summary = run_parse(config)
     print_summary(summary, out_dir)
 
 
@@ -211,6 +265,9 @@ def run(
     format_file: FormatFileOpt = None,
     formats_dir: FormatsDirOpt = None,
     overwrite: OverwriteOpt = False,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
+    dask_workers: DaskWorkersOpt = None,
 ) -> None:
     """The main job: parse + enrich + records, quarantine, summary and report (HTML + JSON)."""
     from shadowlens.engine.job import JobConfig, run_job
@@ -218,6 +275,7 @@ def run(
     if anonymize_users and key_file is None:
         msg = "--anonymize-users needs --key-file (a file holding a secret of at least 16 bytes)"
         raise ConfigError(msg)
+    dask = _dask_options(executor, scheduler, dask_workers)
     plugins = _plugins(format_file, formats_dir)
     summary = run_job(
         JobConfig(
@@ -232,6 +290,7 @@ def run(
             plugins=plugins,
             workers=workers,
             overwrite=overwrite,
+            dask=dask,
         )
     )
     print_summary(summary, out_dir)

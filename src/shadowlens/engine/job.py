@@ -12,13 +12,15 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from shadowlens.engine.distributed import DaskOptions, run_parse_dask
 from shadowlens.engine.lines import DEFAULT_CHUNK_BYTES
 from shadowlens.engine.pipeline import RunConfig, run_parse
 from shadowlens.enrich import Pseudonymizer, enrich, load_catalog, pseudonymize_users
@@ -42,6 +44,8 @@ class JobConfig:
     plugins: Plugins | None = None
     workers: int = 2
     overwrite: bool = False
+    #: Run on a Dask cluster (``--executor dask``) instead of local threads.
+    dask: DaskOptions | None = None
 
 
 def sample_logs() -> list[str]:
@@ -75,7 +79,10 @@ def run_job(config: JobConfig) -> dict[str, Any]:
 
             write_report(folder)
 
-    return run_parse(
+    parse: Callable[[RunConfig], dict[str, Any]] = (
+        run_parse if config.dask is None else partial(run_parse_dask, options=config.dask)
+    )
+    return parse(
         RunConfig(
             inputs=config.inputs,
             out_dir=config.out_dir,

@@ -74,7 +74,12 @@ _READ_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def iter_raw_chunks(
-    stream: BinaryIO, chunk_bytes: int = DEFAULT_CHUNK_BYTES, *, name: str = "<stream>"
+    stream: BinaryIO,
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    *,
+    name: str = "<stream>",
+    first_line: int = 1,
+    first_offset: int = 0,
 ) -> Iterator[RawChunk]:
     """Yield blocks of whole lines of about ``chunk_bytes`` each.
 
@@ -82,13 +87,17 @@ def iter_raw_chunks(
     longer than :data:`MAX_LINE_BYTES` is yielded alone, cut to that length and
     marked ``too_long``; the rest of it is read and skipped.
 
+    ``stream`` may be a byte range of a file that starts at a line boundary:
+    ``first_line`` and ``first_offset`` then number its lines and offsets as in the
+    whole file (a BOM is only looked for at offset 0).
+
     Raises
     ------
     InputError
         The stream cannot be read or decompressed; the message names ``name``.
     """
-    offset = 0
-    line = 1
+    offset = first_offset
+    line = first_line
     pending = b""
 
     def read() -> bytes:
@@ -108,7 +117,7 @@ def iter_raw_chunks(
             eof = True
             break
         pending += block
-    if pending.startswith(BOM):
+    if first_offset == 0 and pending.startswith(BOM):
         pending = pending[len(BOM) :]
         offset = len(BOM)
     fresh = bool(pending)  # the first block is already in hand: do not read another yet

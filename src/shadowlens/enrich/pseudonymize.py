@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -42,7 +43,12 @@ class Pseudonymizer:
             msg = f"pseudonymisation key must be at least {_MIN_KEY} bytes, got {len(key)}"
             raise ConfigError(msg)
         derived = HKDF(hashes.SHA256(), 64, salt=None, info=b"shadowlens/aes-siv").derive(key)
+        self._derived = derived
         self._siv = AESSIV(derived)
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Pseudonymizer], tuple[bytes]]:
+        # AESSIV cannot be pickled; a Dask run sends the derived key to its workers instead.
+        return _from_derived, (self._derived,)
 
     @classmethod
     def from_key_file(cls, path: str | Path) -> Pseudonymizer:
@@ -111,3 +117,11 @@ def pseudonymize_users(
         maintain_order="left",
     )
     return joined.with_columns(pl.col("__token").alias(column)).select(records.columns)
+
+
+def _from_derived(derived: bytes) -> Pseudonymizer:
+    """Rebuild an unpickled :class:`Pseudonymizer` from its derived SIV key."""
+    made = Pseudonymizer.__new__(Pseudonymizer)
+    made._derived = derived
+    made._siv = AESSIV(derived)
+    return made
