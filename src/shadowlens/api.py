@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shadowlens.errors import ConfigError, InputError
+from shadowlens.paths import check_output_dir
 
 if TYPE_CHECKING:
     import polars as pl
@@ -161,11 +162,12 @@ def parse(
     tz: str = "UTC",
     engine: str = "auto",
     year: int | None = None,
-    options: Mapping[str, str] | None = None,
+    options: Mapping[str, str] | Iterable[str] | None = None,
     chunk_mb: int = 16,
     workers: int = 2,
     format_files: Iterable[str | Path] = (),
     disabled_plugins: Iterable[str] = (),
+    progress: bool = False,
 ) -> Run:
     """Parse logs into ``out`` (records, quarantine, summary.json), like ``shadowlens parse``.
 
@@ -178,11 +180,14 @@ def parse(
     format
         A format name (``shadowlens formats`` lists them); detected per file when None.
     tz, engine, year, options
-        As ``--tz``, ``--engine``, ``--year`` and ``--option KEY=VALUE``.
+        As ``--tz``, ``--engine``, ``--year`` and ``--option`` (a mapping, or
+        ``KEY=VALUE`` texts).
     chunk_mb, workers
         As ``--chunk-mb`` and ``--workers`` (both at least 1).
     format_files, disabled_plugins
         As ``--format-file`` / ``--formats-dir`` and ``--disable-plugin``.
+    progress
+        A progress bar on standard error.
 
     Returns
     -------
@@ -196,14 +201,18 @@ def parse(
     from shadowlens.engine.pipeline import RunConfig, run_parse
 
     _check_sizes(chunk_mb, workers)
+    parse_options = make_options(tz, engine, year, options)
+    plugins = load_plugins(format_files, disabled_plugins)
+    check_output_dir(Path(out))
     summary = run_parse(
         RunConfig(
             inputs=_inputs(paths),
             out_dir=Path(out),
             format=format,
-            options=make_options(tz, engine, year, options),
+            options=parse_options,
             chunk_bytes=chunk_mb * 1024 * 1024,
-            plugins=load_plugins(format_files, disabled_plugins),
+            progress=progress,
+            plugins=plugins,
             workers=workers,
         )
     )
@@ -218,7 +227,7 @@ def run(
     tz: str = "UTC",
     engine: str = "auto",
     year: int | None = None,
-    options: Mapping[str, str] | None = None,
+    options: Mapping[str, str] | Iterable[str] | None = None,
     catalogs: Iterable[str | Path] = (),
     key_file: str | Path | None = None,
     report: bool = True,
@@ -226,6 +235,7 @@ def run(
     workers: int = 2,
     format_files: Iterable[str | Path] = (),
     disabled_plugins: Iterable[str] = (),
+    progress: bool = False,
 ) -> Run:
     """The main job, like ``shadowlens run``: parse, enrich, records and the report.
 
@@ -258,17 +268,21 @@ def run(
     from shadowlens.engine.job import JobConfig, run_job
 
     _check_sizes(chunk_mb, workers)
+    parse_options = make_options(tz, engine, year, options)
+    plugins = load_plugins(format_files, disabled_plugins)
+    check_output_dir(Path(out))
     summary = run_job(
         JobConfig(
             inputs=_inputs(paths),
             out_dir=Path(out),
             format=format,
-            options=make_options(tz, engine, year, options),
+            options=parse_options,
             catalogs=list(catalogs),
             key_file=Path(key_file) if key_file is not None else None,
             report=report,
             chunk_bytes=chunk_mb * 1024 * 1024,
-            plugins=load_plugins(format_files, disabled_plugins),
+            progress=progress,
+            plugins=plugins,
             workers=workers,
         )
     )

@@ -20,7 +20,7 @@ import typer.main
 from shadowlens import __version__
 from shadowlens.cli_config import CONFIG_NAME, apply_config
 from shadowlens.cli_group import ShadowlensGroup, params_of, tidy
-from shadowlens.errors import ConfigError, ExitCode, ShadowlensError
+from shadowlens.errors import ConfigError, ExitCode, InputError, ShadowlensError
 
 app = typer.Typer(
     name="shadowlens",
@@ -54,6 +54,7 @@ class _Err:
     def print(self, *objects: Any, **kwargs: Any) -> None:
         from rich.console import Console
 
+        kwargs.setdefault("soft_wrap", True)  # one message, one line: never cut at 80 columns
         Console(stderr=True, quiet=_STATE["quiet"]).print(*objects, **kwargs)
 
 
@@ -146,13 +147,19 @@ def _main(
     """Offline Shadow-IT discovery from firewall and web-proxy logs."""
 
 
+def _spec_paths(
+    format_file: list[Path] | None = None, formats_dir: list[Path] | None = None
+) -> list[Path]:
+    """The spec files and folders of the command line (``formats`` group options first)."""
+    return [*_STATE["spec_paths"], *(format_file or []), *(formats_dir or [])]
+
+
 def _plugins(format_file: list[Path] | None = None, formats_dir: list[Path] | None = None) -> Any:
     """The plugin manager with the spec files of the command line; every format loaded now,
     so a broken plugin, spec or grammar stops the run before anything is written."""
     from shadowlens.api import load_plugins
 
-    paths = [*_STATE["spec_paths"], *(format_file or []), *(formats_dir or [])]
-    return load_plugins(paths, _STATE["disabled"])
+    return load_plugins(_spec_paths(format_file, formats_dir), _STATE["disabled"])
 
 
 def _options(tz: str, engine: str, year: int | None, option: list[str] | None) -> Any:
@@ -245,20 +252,22 @@ def parse(
 
     Prints the output folder on standard output (the summary as JSON with --json).
     """
-    from shadowlens.engine.pipeline import RunConfig, run_parse
+    from shadowlens import api
 
-    plugins = _plugins(format_file, formats_dir)
-    config = RunConfig(
-        inputs=inputs,
-        out_dir=out_dir,
+    summary = api.parse(
+        inputs,
+        out=out_dir,
         format=format,
-        options=_options(tz, engine, year, option),
-        chunk_bytes=chunk_mb * 1024 * 1024,
-        progress=_progress(progress),
-        plugins=plugins,
+        tz=tz,
+        engine=engine,
+        year=year,
+        options=option,
+        chunk_mb=chunk_mb,
         workers=workers,
-    )
-    summary = run_parse(config)
+        format_files=_spec_paths(format_file, formats_dir),
+        disabled_plugins=_STATE["disabled"],
+        progress=_progress(progress),
+    ).summary
     print_summary(summary, out_dir)
     _print_result(summary, out_dir, as_json)
 
@@ -315,26 +324,27 @@ def run(
 
     Prints the output folder on standard output (the summary as JSON with --json).
     """
-    from shadowlens.engine.job import JobConfig, run_job
+    from shadowlens import api
 
     if anonymize_users and key_file is None:
         msg = "--anonymize-users needs --key-file (a file holding a secret of at least 16 bytes)"
         raise ConfigError(msg)
-    plugins = _plugins(format_file, formats_dir)
-    summary = run_job(
-        JobConfig(
-            inputs=inputs,
-            out_dir=out_dir,
-            format=format,
-            options=_options(tz, engine, year, option),
-            catalogs=catalog or [],
-            key_file=key_file if anonymize_users else None,
-            chunk_bytes=chunk_mb * 1024 * 1024,
-            progress=_progress(progress),
-            plugins=plugins,
-            workers=workers,
-        )
-    )
+    summary = api.run(
+        inputs,
+        out=out_dir,
+        format=format,
+        tz=tz,
+        engine=engine,
+        year=year,
+        options=option,
+        catalogs=catalog or [],
+        key_file=key_file if anonymize_users else None,
+        chunk_mb=chunk_mb,
+        workers=workers,
+        format_files=_spec_paths(format_file, formats_dir),
+        disabled_plugins=_STATE["disabled"],
+        progress=_progress(progress),
+    ).summary
     print_summary(summary, out_dir)
     err.print(f"report: {out_dir / 'report.html'}")
     _print_result(summary, out_dir, as_json)
@@ -346,11 +356,17 @@ def report(
 ) -> None:
     """Rebuild report.html and report.json of a folder written by run."""
     from shadowlens.outputs.report import write_report
+    from shadowlens.paths import check_parquet_parts, os_error
 
     if not (out_dir / "records").is_dir():
         msg = f"{out_dir}: no records/ folder here; run 'shadowlens run' first"
-        raise ConfigError(msg)
-    json_path, html_path = write_report(out_dir)
+        raise InputError(msg)
+    for folder in (out_dir / "records", out_dir / "quarantine"):
+        check_parquet_parts(folder)
+    try:
+        json_path, html_path = write_report(out_dir)
+    except OSError as exc:
+        raise os_error(exc, out_dir) from exc
     err.print(f"wrote {json_path} and {html_path}")
 
 
@@ -359,20 +375,20 @@ def demo(
     out_dir: OutOpt = Path("out"), progress: ProgressOpt = None, as_json: JsonSummaryOpt = False
 ) -> None:
     """Run the main job on the sample logs shipped with shadowlens."""
-    from shadowlens.engine.job import JobConfig, run_job, sample_logs
+    from shadowlens import api
+    from shadowlens.engine.job import sample_logs
 
     inputs = sample_logs()
     if not inputs:
         msg = "the bundled sample logs are missing; reinstall shadowlens"
-        raise ConfigError(msg)
-    summary = run_job(
-        JobConfig(
-            inputs=inputs,
-            out_dir=out_dir,
-            progress=_progress(progress),
-            plugins=_plugins(),
-        )
-    )
+        raise InputError(msg)
+    summary = api.run(
+        inputs,
+        out=out_dir,
+        format_files=_spec_paths(),
+        disabled_plugins=_STATE["disabled"],
+        progress=_progress(progress),
+    ).summary
     print_summary(summary, out_dir)
     err.print(f"open the report: {(out_dir / 'report.html').resolve()}")
     _print_result(summary, out_dir, as_json)
@@ -551,6 +567,14 @@ def run_cli(args: Sequence[str] | None = None) -> int:
     except ShadowlensError as exc:
         exc.show()
         return int(exc.exit_code)
+    except OSError as exc:  # a full disk or a symlink loop wherever it happens; else a bug
+        from shadowlens.paths import classify_os_error
+
+        mapped = classify_os_error(exc)
+        if mapped is None:
+            return _internal(exc)
+        mapped.show()
+        return int(mapped.exit_code)
     except typer.Abort:
         err.print("aborted", markup=False)
         return ExitCode.INTERRUPTED
@@ -562,14 +586,19 @@ def run_cli(args: Sequence[str] | None = None) -> int:
         if callable(show) and isinstance(code, int):
             show()
             return code
-        if _STATE["debug"] or os.environ.get("SHADOWLENS_DEBUG"):
-            raise
-        err.print(
-            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
-            markup=False,
-        )
-        return ExitCode.INTERNAL
+        return _internal(exc)
     return status if isinstance(status, int) else ExitCode.OK
+
+
+def _internal(exc: Exception) -> int:
+    """Report a bug in one line (re-raised with ``--debug`` or ``SHADOWLENS_DEBUG``)."""
+    if _STATE["debug"] or os.environ.get("SHADOWLENS_DEBUG"):
+        raise exc
+    err.print(
+        f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+        markup=False,
+    )
+    return ExitCode.INTERNAL
 
 
 def main() -> None:

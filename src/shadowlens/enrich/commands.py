@@ -21,6 +21,7 @@ from shadowlens.enrich.defender import import_defender_csv, write_overlay_toml
 from shadowlens.enrich.match import explain
 from shadowlens.enrich.pseudonymize import Pseudonymizer
 from shadowlens.errors import ShadowlensError
+from shadowlens.paths import os_error
 
 app = typer.Typer(help="Inspect, extend and check the cloud-app catalog.", no_args_is_help=True)
 users_app = typer.Typer(help="Work with pseudonymised user names.", no_args_is_help=True)
@@ -85,7 +86,10 @@ def import_(
         entries = import_defender_csv(csv_path, load_catalog(catalog or ()))
     except ShadowlensError as exc:
         raise _fail(exc) from exc
-    n = write_overlay_toml(entries, output)
+    try:
+        n = write_overlay_toml(entries, output)
+    except OSError as exc:
+        raise _fail(os_error(exc, output)) from exc
     custom = sum(1 for e in entries if e.tags and "custom" in e.tags)
     typer.echo(f"wrote {n} apps ({custom} custom) to {output}")
 
