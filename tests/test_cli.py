@@ -263,3 +263,29 @@ def test_end_of_run_account_is_quiet_when_every_record_has_a_full_time(
     err = capsys.readouterr().err
     assert "yearless" not in err
     assert "without an event time" not in err
+
+
+@pytest.mark.parametrize("command", ["parse", "run"])
+def test_standard_output_is_the_output_folder(
+    cli, cef_file: Path, tmp_path: Path, command: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Scripts read the path from standard output; the account stays on standard error."""
+    out = tmp_path / "o"
+    done = cli(command, cef_file, "-o", out)
+    assert done.code == 0, done.err
+    assert done.out == f"{out}\n"
+    assert "records" in done.err
+    assert (out / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("command", ["parse", "run"])
+def test_json_prints_the_summary_on_standard_output(
+    cli, cef_file: Path, tmp_path: Path, command: str
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "o"
+    done = cli(command, cef_file, "-o", out, "--json", "--quiet")
+    assert done.code == 0, done.err
+    assert done.err == ""
+    summary = json.loads(done.out)
+    assert summary == json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["totals"]["records"], summary["totals"]["quarantined"]) == (1, 1)
