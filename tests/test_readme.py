@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,58 @@ def test_the_python_example_runs(project: Path) -> None:
     assert apps.rows() == [("Slack", 5, 1)]  # type: ignore[attr-defined]
     bad = scope["bad"]
     assert bad.rows() == [("logs/proxy.log", 2, "syntax")]  # type: ignore[attr-defined]
+
+
+def row(path: str) -> str:
+    (line,) = [line for line in README.splitlines() if line.startswith(f"| `{path}` |")]
+    return line
+
+
+@pytest.mark.parametrize(
+    ("path", "schema"),
+    [("out/records/", "RECORD_SCHEMA"), ("out/quarantine/", "QUARANTINE_SCHEMA")],
+)
+def test_the_output_table_names_the_real_columns(path: str, schema: str) -> None:
+    import shadowlens
+
+    names = set(getattr(shadowlens, schema).names)
+    named = set(re.findall(r"`([a-z_]+)`", row(path)))
+    assert names <= named, names - named
+    assert "client_ip" not in README
+
+
+def test_the_catalog_overlay_example_loads(cli: Cli, tmp_path: Path) -> None:
+    from shadowlens.enrich.catalog import load_catalog
+
+    (text,) = re.findall(r"```toml\n(# my-apps\.toml\n.*?)```", README, flags=re.S)
+    overlay = tmp_path / "my-apps.toml"
+    overlay.write_text(text, encoding="utf-8")
+    catalog = load_catalog([overlay])
+    assert "sanctioned" in catalog.apps["acme-crm"].tags
+    assert "unsanctioned" in catalog.apps["dropbox"].tags
+    done = cli("catalog", "validate", overlay)
+    assert done.code == 0, done.out
+
+
+def test_install_and_key_commands_are_shown() -> None:
+    assert "python -m pip install ." in README
+    assert "shadowlens users keygen" in README
+
+
+def test_make_demo_installs_no_dev_tools() -> None:
+    """``make demo`` installs shadowlens alone; ``make test`` adds the dev extra."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+
+    def plan(target: str) -> str:
+        done = subprocess.run(
+            [make, "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        return done.stdout
+
+    demo = plan("demo")
+    assert "pip install --quiet -e .\n" in demo
+    assert "[dev]" not in demo
+    assert "stormshield" not in demo
+    assert "-e '.[dev]'" in plan("test")

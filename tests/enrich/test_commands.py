@@ -64,3 +64,22 @@ def test_reveal(tmp_path: Path) -> None:
     other.write_bytes(b"another-secret-key-of-length")
     r = invoke_cli("users", "reveal", token, "--key-file", str(other))
     assert r.exit_code == 2
+
+
+def test_keygen_writes_a_private_key_that_run_accepts(tmp_path: Path) -> None:
+    key = tmp_path / "k"
+    done = invoke_cli("users", "keygen", key)
+    assert done.code == 0, done.err
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert len(key.read_bytes().strip()) >= 32
+    token = Pseudonymizer.from_key_file(key).token("alice")
+    assert invoke_cli("users", "reveal", token, "--key-file", key).out.strip() == "alice"
+
+
+def test_keygen_never_overwrites_a_key(tmp_path: Path) -> None:
+    key = tmp_path / "k"
+    key.write_bytes(b"an-old-key-whose-tokens-we-need\n")
+    done = invoke_cli("users", "keygen", key)
+    assert done.code == 5
+    assert f"{key}: already exists" in done.err
+    assert key.read_bytes() == b"an-old-key-whose-tokens-we-need\n"
