@@ -85,7 +85,7 @@ def tidy(command: Any, global_params: GlobalParams | None = None, *, root: bool 
                 param.metavar = param.name.upper()
         elif isinstance(param, TyperOption) and param.metavar is None and not param.is_flag:
             param.metavar = metavar_for(param.display_type(None))  # type: ignore[arg-type]
-    if global_params is not None and not subcommands:
+    if global_params is not None and not root:
         taken = {opt for param in command.params for opt in param.opts}
         extra = [p for p in global_params() if not taken.intersection(p.opts)]
         at = next((i for i, p in enumerate(command.params) if "--help" in p.opts), None)
