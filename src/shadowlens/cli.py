@@ -1,8 +1,14 @@
 """The ``shadowlens`` command line.
 
-One error handler: :class:`~shadowlens.errors.ShadowlensError` prints one line
-naming the file (and line) and exits with the error's code; anything else is
-reported as an internal error without a traceback unless ``--debug`` is given.
+One error handler (:func:`run_cli`): a :class:`~shadowlens.errors.ShadowlensError` prints
+one line naming the file (and line) and exits with its code from the one table,
+:class:`~shadowlens.errors.ExitCode`; a full disk or a symlink loop met anywhere gets its
+code too; anything else is an internal error (70) without a traceback unless ``--debug``.
+Commands print what a script needs on standard output (``parse``/``run``: the output
+folder, or the summary with ``--json``) and their account on standard error (``--quiet``
+silences it). The group (:mod:`shadowlens.cli_group`) imports sub-commands on first use
+and accepts the global options after a command's name; :mod:`shadowlens.cli_config` reads
+``shadowlens.toml``.
 """
 
 from __future__ import annotations
@@ -587,7 +593,7 @@ def run_cli(args: Sequence[str] | None = None) -> int:
             show()
             return code
         return _internal(exc)
-    return status if isinstance(status, int) else ExitCode.OK
+    return int(status) if isinstance(status, int) else int(ExitCode.OK)
 
 
 def _internal(exc: Exception) -> int:

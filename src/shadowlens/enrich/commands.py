@@ -36,7 +36,7 @@ CatalogOpt = Annotated[
 
 def _fail(exc: ShadowlensError) -> typer.Exit:
     exc.show()
-    return typer.Exit(exc.exit_code)
+    return typer.Exit(int(exc.exit_code))
 
 
 @app.command()

@@ -162,5 +162,5 @@ def blockscript(
             dest = str(output)
     except ShadowlensError as exc:
         exc.show()
-        raise typer.Exit(exc.exit_code) from exc
+        raise typer.Exit(int(exc.exit_code)) from exc
     _account(bl, script, dest)

@@ -137,10 +137,10 @@ def export(
     except OSError as exc:  # reading the records or writing the export
         error = os_error(exc, out)
         error.show()
-        raise typer.Exit(error.exit_code) from None
+        raise typer.Exit(int(error.exit_code)) from None
     except ShadowlensError as error:
         error.show()
-        raise typer.Exit(error.exit_code) from None
+        raise typer.Exit(int(error.exit_code)) from None
     _print_mdca(err, outcome, out)
     for path in outcome.settings_files:
         if path.suffix == ".txt":
