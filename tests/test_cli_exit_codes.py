@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -199,3 +200,34 @@ def test_ctrl_c_exits_130_and_leaves_no_complete_summary(tmp_path: Path, command
     assert "Traceback" not in stderr
     summary = out / "summary.json"
     assert not summary.exists() or json.loads(summary.read_text()).get("complete") is not True
+
+
+def _small_file_size_limit() -> None:
+    """In the child: files cannot grow past 64 KiB (EFBIG), a disk that fills up."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+
+@pytest.mark.parametrize("command", ["parse", "run"])
+def test_a_full_disk_while_writing_records_is_an_output_error(tmp_path: Path, command: str) -> None:
+    """Not an internal error: exit 5 naming the output folder, and no summary."""
+    log = tmp_path / "big.log"
+    log.write_text(
+        "".join(
+            f"{CEF} request=https://h{i * 7919 % 100003}.example/{i * 104729}\n"
+            for i in range(8000)
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    done = subprocess.run(
+        cli_command(command, log, "--format", "cef", "-o", out, "--no-progress"),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        preexec_fn=_small_file_size_limit,
+    )
+    assert done.returncode == ExitCode.OUTPUT, done.stderr
+    (message,) = done.stderr.strip().splitlines()
+    assert message.startswith(f"error: {out}: cannot write"), message
+    assert not (out / "summary.json").exists()

@@ -23,13 +23,14 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shadowlens.errors import ConfigError, InputError
-from shadowlens.paths import check_output_dir
+from shadowlens.paths import check_output_dir, classify_os_error
 
 if TYPE_CHECKING:
     import polars as pl
@@ -144,6 +145,18 @@ def load_plugins(format_files: Iterable[str | Path] = (), disabled: Iterable[str
     return plugins
 
 
+@contextmanager
+def _writing(out: str | Path) -> Iterator[None]:
+    """A full disk (or a read-only file system) while writing ``out``: an OutputError naming it."""
+    try:
+        yield
+    except OSError as exc:
+        mapped = classify_os_error(exc, out)
+        if mapped is None:
+            raise
+        raise mapped from exc
+
+
 def _inputs(paths: Paths) -> list[str]:
     return [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
 
@@ -204,18 +217,18 @@ def parse(
     parse_options = make_options(tz, engine, year, options)
     plugins = load_plugins(format_files, disabled_plugins)
     check_output_dir(Path(out))
-    summary = run_parse(
-        RunConfig(
-            inputs=_inputs(paths),
-            out_dir=Path(out),
-            format=format,
-            options=parse_options,
-            chunk_bytes=chunk_mb * 1024 * 1024,
-            progress=progress,
-            plugins=plugins,
-            workers=workers,
-        )
+    config = RunConfig(
+        inputs=_inputs(paths),
+        out_dir=Path(out),
+        format=format,
+        options=parse_options,
+        chunk_bytes=chunk_mb * 1024 * 1024,
+        progress=progress,
+        plugins=plugins,
+        workers=workers,
     )
+    with _writing(out):
+        summary = run_parse(config)
     return Run(Path(out), summary)
 
 
@@ -271,19 +284,19 @@ def run(
     parse_options = make_options(tz, engine, year, options)
     plugins = load_plugins(format_files, disabled_plugins)
     check_output_dir(Path(out))
-    summary = run_job(
-        JobConfig(
-            inputs=_inputs(paths),
-            out_dir=Path(out),
-            format=format,
-            options=parse_options,
-            catalogs=list(catalogs),
-            key_file=Path(key_file) if key_file is not None else None,
-            report=report,
-            chunk_bytes=chunk_mb * 1024 * 1024,
-            progress=progress,
-            plugins=plugins,
-            workers=workers,
-        )
+    config = JobConfig(
+        inputs=_inputs(paths),
+        out_dir=Path(out),
+        format=format,
+        options=parse_options,
+        catalogs=list(catalogs),
+        key_file=Path(key_file) if key_file is not None else None,
+        report=report,
+        chunk_bytes=chunk_mb * 1024 * 1024,
+        progress=progress,
+        plugins=plugins,
+        workers=workers,
     )
+    with _writing(out):
+        summary = run_job(config)
     return Run(Path(out), summary)

@@ -55,19 +55,23 @@ def os_error(
     ``writing``.
     """
     where = exc.filename if exc.filename is not None else path
+    prefix = f"{where}: " if where is not None else ""
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ELOOP:
-        return InputError(f"{where}: symlink loop")
+        return InputError(f"{prefix}symlink loop")
     if exc.errno in _OUTPUT_ERRNOS or writing:
-        return OutputError(f"{where}: cannot write: {reason}")
-    return InputError(f"{where}: cannot read: {reason}")
+        return OutputError(f"{prefix}cannot write: {reason}")
+    return InputError(f"{prefix}cannot read: {reason}")
 
 
-def classify_os_error(exc: OSError) -> ShadowlensError | None:
+def classify_os_error(exc: OSError, path: Path | str | None = None) -> ShadowlensError | None:
     """The error for an ``OSError`` that is the user's to fix wherever it happened (a full
-    disk, a read-only file system, a symlink loop), or None (then it is a bug)."""
+    disk, a read-only file system, a symlink loop), or None (then it is a bug).
+
+    ``path`` is named when the error does not name a file (pyarrow's write errors).
+    """
     if exc.errno in _OUTPUT_ERRNOS or exc.errno == errno.ELOOP:
-        return os_error(exc, writing=exc.errno != errno.ELOOP)
+        return os_error(exc, path, writing=exc.errno != errno.ELOOP)
     return None
 
 
