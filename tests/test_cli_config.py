@@ -108,3 +108,17 @@ def test_a_missing_config_file(cli: Cli, here: Path) -> None:
     done = cli("--config", "nope.toml", "parse", "a.log", "-o", "o")
     assert done.code == 2
     assert "nope.toml: cannot read the configuration file" in done.err
+
+
+def test_paths_in_a_file_are_relative_to_its_folder(cli: Cli, here: Path) -> None:
+    conf = here / "conf"
+    conf.mkdir()
+    (conf / "apps.toml").write_text('[[app]]\nname = "Slack"\ntags = ["unsanctioned"]\n')
+    (conf / "cfg.toml").write_text(
+        '[run]\nout = "../reports"\ncatalog = ["apps.toml"]\n', encoding="utf-8"
+    )
+    done = cli("run", "a.log", "--config", conf / "cfg.toml")
+    assert done.code == 0, done.err
+    assert Path(done.out.strip()) == conf / "../reports"
+    report = json.loads((here / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert "unsanctioned" in json.dumps(report)

@@ -4,8 +4,10 @@ One table per command (``[run]``, ``[parse]``, ``[export]``, ``[formats.check]``
 named like the command's long options (``chunk-mb`` or ``chunk_mb``; ``out`` for
 ``-o/--out``); keys outside any table are the global options (``debug``, ``quiet``,
 ``disable-plugin``). The file becomes click's ``default_map``: it replaces an option's
-default, so an option given on the command line wins. An unknown table or key is a
-:class:`~shadowlens.errors.ConfigError` (exit 2) naming the file and the key.
+default, so an option given on the command line wins. A relative path given to a path
+option (``out``, ``catalog``, ``format-file``...) is relative to the file's folder. An
+unknown table or key is a :class:`~shadowlens.errors.ConfigError` (exit 2) naming the file
+and the key.
 
 Examples
 --------
@@ -22,8 +24,8 @@ Examples
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, get_args
 
 from shadowlens.errors import ConfigError
 
@@ -48,7 +50,7 @@ def apply_config(ctx: Any, path: Path | None) -> None:
         if not path.is_file():
             return
     root = ctx.find_root()
-    tree = normalise(read_toml(path), root.command, str(path), ctx=root)
+    tree = normalise(read_toml(path), root.command, str(path), ctx=root, base=path.parent)
     names = []
     at = ctx
     while at.parent is not None:
@@ -75,22 +77,31 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def normalise(
-    table: dict[str, Any], command: Any, path: str, *, section: str = "", ctx: Any = None
+    table: dict[str, Any],
+    command: Any,
+    path: str,
+    *,
+    section: str = "",
+    ctx: Any = None,
+    base: Path | None = None,
 ) -> dict[str, Any]:
     """``table`` with its keys checked against ``command`` and renamed to parameter names.
 
-    Sub-tables name sub-commands and are checked against them, recursively.
+    Sub-tables name sub-commands and are checked against them, recursively; relative
+    values of path options are joined to ``base`` (the file's folder).
     """
     keys = _option_keys(command)
+    paths = {p.name for p in command.params if _is_path(p)}
     out: dict[str, Any] = {}
     for key, value in table.items():
         sub = command.get_command(ctx, key) if hasattr(command, "get_command") else None
         where = f"[{section}]" if section else "the top level"
         if isinstance(value, dict) and sub is not None:
             inner = f"{section}.{key}" if section else key
-            out[key] = normalise(value, sub, path, section=inner, ctx=ctx)
+            out[key] = normalise(value, sub, path, section=inner, ctx=ctx, base=base)
         elif _norm(key) in keys:
-            out[keys[_norm(key)]] = value
+            name = keys[_norm(key)]
+            out[name] = _rebase(value, base) if name in paths and base is not None else value
         else:
             known = sorted({k.replace("_", "-") for k in keys})
             if hasattr(command, "get_command"):
@@ -103,6 +114,26 @@ def normalise(
             )
             raise ConfigError(msg)
     return out
+
+
+def _is_path(param: Any) -> bool:
+    """A ``Path`` option, or a repeatable one (``list[Path]``), in typer's view of it."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is None:
+        return False
+    if descriptor.is_path:
+        return True
+    args = get_args(descriptor.annotation) if descriptor.is_list else ()
+    return any(isinstance(a, type) and issubclass(a, PurePath) for a in args)
+
+
+def _rebase(value: Any, base: Path) -> Any:
+    """A relative path (or list of them) taken from the file's folder."""
+    if isinstance(value, list):
+        return [_rebase(v, base) for v in value]
+    if isinstance(value, str) and not Path(value).is_absolute():
+        return str(base / value)
+    return value
 
 
 def _norm(key: str) -> str:
