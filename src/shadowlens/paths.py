@@ -12,7 +12,7 @@ Examples
 >>> check_output_dir(d / "file")
 Traceback (most recent call last):
 ...
-shadowlens.errors.OutputError: .../file: the output folder is a file
+shadowlens.errors.ConfigError: .../file: the output path is a file, not a folder; choose another -o
 >>> type(os_error(OSError(errno.ENOSPC, "No space left on device"), d / "f")).__name__
 'OutputError'
 """
@@ -23,23 +23,31 @@ import errno
 import os
 from pathlib import Path
 
-from shadowlens.errors import InputError, OutputError, ShadowlensError
+from shadowlens.errors import ConfigError, InputError, OutputError, ShadowlensError
 
 #: errno values that mean "the output cannot be written", whatever the path
 _OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 
 
 def check_output_dir(path: Path) -> None:
-    """Raise :class:`OutputError` unless ``path`` is, or can be created as, a writable folder."""
+    """Check that ``path`` is, or can be created as, a writable folder.
+
+    Raises
+    ------
+    ConfigError
+        ``path`` (or a folder above it) is a file: a wrong ``-o`` (exit 2).
+    OutputError
+        The folder cannot be written for lack of permission (exit 5).
+    """
     if path.exists() and not path.is_dir():
-        msg = f"{path}: the output folder is a file"
-        raise OutputError(msg)
+        msg = f"{path}: the output path is a file, not a folder; choose another -o"
+        raise ConfigError(msg)
     parent = path
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
-        msg = f"{path}: cannot create the output folder: {parent} is a file"
-        raise OutputError(msg)
+        msg = f"{path}: the output path is under a file ({parent}); choose another -o"
+        raise ConfigError(msg)
     if not os.access(parent, os.W_OK | os.X_OK):
         msg = f"{path}: cannot write the output folder: no permission on {parent}"
         raise OutputError(msg)
