@@ -12,7 +12,7 @@ bad configuration, unreadable inputs, broken plugins or grammars.
     ├── InputError                        3  a file or archive cannot be read
     ├── GrammarError                      4  a .lark grammar fails to load or compile
     ├── PluginError                       4  a plugin breaks the hook contract or clashes
-    ├── OutputError                       5  an output cannot be written (disk full, not a folder)
+    ├── OutputError                       5  an output cannot be written (disk full, no permission)
     ├── UploadError                       6  the portal or blob storage refused an upload
     └── ParseError                        1  one line, raised only by single-line APIs
 
