@@ -1,15 +1,22 @@
 # shadowlens developer commands. `make demo` and `make test` work on a fresh machine:
-# each creates .venv, installs the project (and the example plugin), then runs.
+# each creates .venv and installs what it needs: `demo` shadowlens alone (its runtime
+# dependencies), `test` also the dev tools and the example plugin.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+SOURCES := pyproject.toml native/Cargo.toml $(wildcard native/src/*.rs)
+RUNTIME := $(VENV)/.runtime
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test lint wheel-check bench clean
 
-$(STAMP): pyproject.toml examples/shadowlens-stormshield/pyproject.toml native/Cargo.toml $(wildcard native/src/*.rs)
+$(RUNTIME): $(SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME) examples/shadowlens-stormshield/pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/pip uninstall --quiet --yes shadowlens-squid 2>/dev/null || true  # the former example, now built in
 	$(BIN)/pip install --quiet -e examples/shadowlens-stormshield
@@ -17,7 +24,7 @@ $(STAMP): pyproject.toml examples/shadowlens-stormshield/pyproject.toml native/C
 
 setup: $(STAMP)
 
-demo: setup  ## the main job on the bundled sample logs -> out/
+demo: $(RUNTIME)  ## the main job on the bundled sample logs -> out/ (no test tooling installed)
 	$(BIN)/shadowlens demo -o out
 
 test: setup  ## the whole test suite (Python, then the Rust kernels' own tests)

@@ -1,40 +1,67 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite.
+
+The command line is driven one way: :func:`cli` runs ``shadowlens ARGS`` in-process through
+:func:`shadowlens.cli.run_cli` (what the console script runs) and returns a
+:class:`~cli_harness.CliResult`; :func:`cli_subprocess` runs the real console entry
+(``python -m shadowlens``) where the environment, a pipe or a signal matters. Test data
+from outside the checkout is read through :func:`cli_harness.shared_path`, the one path rule.
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
-import sys
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from shadowlens import cli
+from cli_harness import Cli, CliResult, cli_command, invoke_cli
 from shadowlens.errors import GrammarError, ShadowlensError, SpecError
-
-CliMain = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def cli_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliMain:
-    """``shadowlens ARGS`` in-process through ``shadowlens.cli.main`` (the console script).
+def cli() -> Cli:
+    """``shadowlens ARGS`` in-process: ``cli("parse", path, env={...}, input="...")``.
 
-    Faster than a subprocess; returns the exit code and captured output like one.
+    See :func:`cli_harness.invoke_cli`; returns a :class:`~cli_harness.CliResult`.
     """
-    monkeypatch.delenv("SHADOWLENS_DEBUG", raising=False)
+    return invoke_cli
 
-    def invoke(*args: str) -> subprocess.CompletedProcess[str]:
-        monkeypatch.setattr(sys, "argv", ["shadowlens", *args])
-        try:
-            cli.main()
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        else:
-            code = 0
-        captured = capsys.readouterr()
-        return subprocess.CompletedProcess(list(args), code, captured.out, captured.err)
+
+@pytest.fixture
+def cli_subprocess() -> Cli:
+    """``shadowlens ARGS`` in a subprocess: ``cli_subprocess(*args, env=..., cwd=..., input=...)``.
+
+    ``env`` adds to (None removes from) this process's environment.
+    """
+
+    def invoke(
+        *args: str | Path,
+        env: Mapping[str, str | None] | None = None,
+        cwd: Path | None = None,
+        input: str | None = None,
+        timeout: float = 300,
+    ) -> CliResult:
+        environ = dict(os.environ)
+        for key, value in (env or {}).items():
+            if value is None:
+                environ.pop(key, None)
+            else:
+                environ[key] = value
+        done = subprocess.run(
+            cli_command(*args),
+            env=environ,
+            cwd=cwd,
+            input=input,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+        )
+        return CliResult(done.returncode, done.stdout, done.stderr)
 
     return invoke
 

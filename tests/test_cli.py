@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 import json
 import lzma
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,17 +22,6 @@ CEF_LINE = "CEF:0|Acme|Proxy|1.0|100|allowed|3|rt=1700000000000 src=10.0.0.1 dho
 
 
 @pytest.fixture
-def sh(cli_main):  # type: ignore[no-untyped-def]
-    """(exit code, stdout, stderr) of ``shadowlens ARGS`` run in-process."""
-
-    def invoke(*args: str) -> tuple[int, str, str]:
-        done = cli_main(*args)
-        return done.returncode, done.stdout, done.stderr
-
-    return invoke
-
-
-@pytest.fixture
 def cef_file(tmp_path: Path) -> Path:
     path = tmp_path / "proxy.log"
     path.write_text(CEF_LINE + "\nnot cef at all\n", encoding="utf-8")
@@ -49,49 +36,49 @@ def assert_clean_error(err: str, *needles: str) -> None:
         assert needle in err, (needle, err)
 
 
-def test_missing_file(sh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_file(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     missing = tmp_path / "nope.log"
-    code, _out, err = sh("parse", str(missing), "-o", str(tmp_path / "out"))
+    code, _out, err = cli("parse", str(missing), "-o", str(tmp_path / "out"))
     assert code == 3
     assert_clean_error(err, str(missing), "no such file")
 
 
-def test_unreadable_zip(sh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_zip(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "logs.zip"
     bad.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 20)
-    code, _out, err = sh("parse", str(bad), "-o", str(tmp_path / "out"))
+    code, _out, err = cli("parse", str(bad), "-o", str(tmp_path / "out"))
     assert code == 3
     assert_clean_error(err, str(bad), "zip")
 
 
-def test_truncated_gzip_names_file_and_line(sh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_truncated_gzip_names_file_and_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data = gzip.compress(b"".join(b"%s\n" % CEF_LINE.encode() for _ in range(2000)))
     bad = tmp_path / "cut.log.gz"
     bad.write_bytes(data[: len(data) // 2])
-    code, _out, err = sh("parse", str(bad), "--format", "cef", "-o", str(tmp_path / "out"))
+    code, _out, err = cli("parse", str(bad), "--format", "cef", "-o", str(tmp_path / "out"))
     assert code == 3
     assert_clean_error(err, str(bad), "line ")
 
 
-def test_corrupt_xz_is_an_input_error(sh, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_xz_is_an_input_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     data = bytearray(lzma.compress(CEF_LINE.encode() * 100))
     data[40:80] = b"\x00" * 40
     bad = tmp_path / "broken.log.xz"
     bad.write_bytes(bytes(data))
-    code, _out, err = sh("parse", str(bad), "--format", "cef", "-o", str(tmp_path / "out"))
+    code, _out, err = cli("parse", str(bad), "--format", "cef", "-o", str(tmp_path / "out"))
     assert_clean_error(err, str(bad))
     assert code == 3
 
 
-def test_unknown_format(sh, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    code, _out, err = sh("parse", str(cef_file), "--format", "nope", "-o", str(tmp_path / "o"))
+def test_unknown_format(cli, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = cli("parse", str(cef_file), "--format", "nope", "-o", str(tmp_path / "o"))
     assert code == 2
     assert_clean_error(err, "unknown format 'nope'", "cef")
     assert not (tmp_path / "o").exists()
 
 
-def test_bad_tz(sh, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    code, _out, err = sh("parse", str(cef_file), "--tz", "Mars/Olympus", "-o", str(tmp_path / "o"))
+def test_bad_tz(cli, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = cli("parse", str(cef_file), "--tz", "Mars/Olympus", "-o", str(tmp_path / "o"))
     assert code == 2
     assert_clean_error(err, "'Mars/Olympus'", "IANA")
 
@@ -105,28 +92,28 @@ def test_bad_tz(sh, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-
     ],
 )
 def test_bad_option(
-    sh, cef_file: Path, tmp_path: Path, options: list[str], needles: list[str]
+    cli, cef_file: Path, tmp_path: Path, options: list[str], needles: list[str]
 ) -> None:  # type: ignore[no-untyped-def]
-    code, _out, err = sh("parse", str(cef_file), *options, "-o", str(tmp_path / "o"))
+    code, _out, err = cli("parse", str(cef_file), *options, "-o", str(tmp_path / "o"))
     assert code == 2
     assert_clean_error(err, *needles)
 
 
-def test_bad_engine(sh, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    code, _out, err = sh("parse", str(cef_file), "--engine", "turbo", "-o", str(tmp_path / "o"))
+def test_bad_engine(cli, cef_file: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = cli("parse", str(cef_file), "--engine", "turbo", "-o", str(tmp_path / "o"))
     assert code == 2
     assert_clean_error(err, "'turbo'")
 
 
-def test_usage_error_has_no_traceback(sh) -> None:  # type: ignore[no-untyped-def]
-    code, _out, err = sh("parse")
+def test_usage_error_has_no_traceback(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = cli("parse")
     assert code == 2
     assert "Traceback" not in err
     assert "inputs" in err.lower()
 
 
 def test_internal_error_has_no_traceback_unless_debug(
-    sh, cef_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli, cef_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
     from shadowlens.engine import pipeline
 
@@ -134,17 +121,17 @@ def test_internal_error_has_no_traceback_unless_debug(
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(pipeline, "run_parse", explode)
-    code, _out, err = sh("parse", str(cef_file), "-o", str(tmp_path / "o"))
+    code, _out, err = cli("parse", str(cef_file), "-o", str(tmp_path / "o"))
     assert code == 70
     assert "internal error: RuntimeError: kaboom" in err
     assert "--debug" in err
     assert "Traceback" not in err
     with pytest.raises(RuntimeError, match="kaboom"):
-        sh("--debug", "parse", str(cef_file), "-o", str(tmp_path / "o"))
+        cli("--debug", "parse", str(cef_file), "-o", str(tmp_path / "o"))
 
 
-def test_formats_lists_formats_with_their_plugin(sh) -> None:  # type: ignore[no-untyped-def]
-    code, out, _err = sh("formats")
+def test_formats_lists_formats_with_their_plugin(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _err = cli("formats")
     assert code == 0
     lines = out.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("cef "))
@@ -152,8 +139,8 @@ def test_formats_lists_formats_with_their_plugin(sh) -> None:  # type: ignore[no
     assert "built-in (shadowlens.formats.cef)" in lines[at + 1]
 
 
-def test_formats_show(sh) -> None:  # type: ignore[no-untyped-def]
-    code, out, _err = sh("formats", "show", "cef", "--json")
+def test_formats_show(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _err = cli("formats", "show", "cef", "--json")
     assert code == 0
     info = json.loads(out)
     assert (info["name"], info["plugin"]) == ("cef", "shadowlens.formats.cef")
@@ -162,48 +149,32 @@ def test_formats_show(sh) -> None:  # type: ignore[no-untyped-def]
     assert info["reference_only"]
 
 
-def test_formats_show_unknown(sh) -> None:  # type: ignore[no-untyped-def]
-    code, _out, err = sh("formats", "show", "nope")
+def test_formats_show_unknown(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _out, err = cli("formats", "show", "nope")
     assert code == 2
     assert_clean_error(err, "unknown format 'nope'")
 
 
-def test_disable_plugin_option(sh) -> None:  # type: ignore[no-untyped-def]
-    code, out, _err = sh("--disable-plugin", "shadowlens.formats.cef", "formats")
+def test_disable_plugin_option(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _err = cli("--disable-plugin", "shadowlens.formats.cef", "formats")
     assert code == 0
     assert " cef " not in out
 
 
-def test_version(sh) -> None:  # type: ignore[no-untyped-def]
-    code, out, _err = sh("--version")
+def test_version(cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _err = cli("--version")
     assert code == 0
     assert out.startswith("shadowlens ")
 
 
-def test_parse_end_to_end_in_a_subprocess(tmp_path: Path) -> None:
+def test_parse_end_to_end_in_a_subprocess(cli_subprocess, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The real console entry (``python -m shadowlens``), with a zip holding two members."""
     archive = tmp_path / "logs.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("a.log", CEF_LINE + "\n\ngarbage line\n")
         zf.writestr("b/c.log", CEF_LINE + "\n")
     out = tmp_path / "out"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "shadowlens",
-            "parse",
-            str(archive),
-            "--format",
-            "cef",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = cli_subprocess("parse", archive, "--format", "cef", "-o", out)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -292,3 +263,29 @@ def test_end_of_run_account_is_quiet_when_every_record_has_a_full_time(
     err = capsys.readouterr().err
     assert "yearless" not in err
     assert "without an event time" not in err
+
+
+@pytest.mark.parametrize("command", ["parse", "run"])
+def test_standard_output_is_the_output_folder(
+    cli, cef_file: Path, tmp_path: Path, command: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Scripts read the path from standard output; the account stays on standard error."""
+    out = tmp_path / "o"
+    done = cli(command, cef_file, "-o", out)
+    assert done.code == 0, done.err
+    assert done.out == f"{out}\n"
+    assert "records" in done.err
+    assert (out / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("command", ["parse", "run"])
+def test_json_prints_the_summary_on_standard_output(
+    cli, cef_file: Path, tmp_path: Path, command: str
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "o"
+    done = cli(command, cef_file, "-o", out, "--json", "--quiet")
+    assert done.code == 0, done.err
+    assert done.err == ""
+    summary = json.loads(done.out)
+    assert summary == json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["totals"]["records"], summary["totals"]["quarantined"]) == (1, 1)

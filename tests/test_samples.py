@@ -25,6 +25,7 @@ import polars as pl
 import pytest
 
 import shadowlens
+from cli_harness import invoke_cli
 from shadowlens.plugins.manager import get_plugins
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,12 +120,7 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Pa
     """One ``shadowlens parse`` run over every shipped sample log (formats detected)."""
     out = tmp_path_factory.mktemp("samples-out")
     inputs = sorted(str(p) for p in SAMPLES.iterdir() if p.name != "README.md")
-    proc = subprocess.run(
-        [sys.executable, "-m", "shadowlens", "parse", *inputs, "-o", str(out), "--no-progress"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = invoke_cli("parse", *inputs, "-o", out, "--no-progress")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return summary, out

@@ -1,8 +1,14 @@
 """The ``shadowlens`` command line.
 
-One error handler: :class:`~shadowlens.errors.ShadowlensError` prints one line
-naming the file (and line) and exits with the error's code; anything else is
-reported as an internal error without a traceback unless ``--debug`` is given.
+One error handler (:func:`run_cli`): a :class:`~shadowlens.errors.ShadowlensError` prints
+one line naming the file (and line) and exits with its code from the one table,
+:class:`~shadowlens.errors.ExitCode`; a full disk or a symlink loop met anywhere gets its
+code too; anything else is an internal error (70) without a traceback unless ``--debug``.
+Commands print what a script needs on standard output (``parse``/``run``: the output
+folder, or the summary with ``--json``) and their account on standard error (``--quiet``
+silences it). The group (:mod:`shadowlens.cli_group`) imports sub-commands on first use
+and accepts the global options after a command's name; :mod:`shadowlens.cli_config` reads
+``shadowlens.toml``.
 """
 
 from __future__ import annotations
@@ -10,115 +16,204 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+import typer.main
 
 from shadowlens import __version__
-from shadowlens.errors import ConfigError, ShadowlensError
+from shadowlens.cli_config import CONFIG_NAME, apply_config
+from shadowlens.cli_group import ShadowlensGroup, params_of, tidy
+from shadowlens.errors import ConfigError, ExitCode, InputError, ShadowlensError
 
 app = typer.Typer(
     name="shadowlens",
     help="Offline Shadow-IT discovery from firewall and web-proxy logs.",
+    cls=ShadowlensGroup,
     no_args_is_help=True,
-    add_completion=False,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 formats_app = typer.Typer(
-    help="List, describe, check and create log formats.", invoke_without_command=True
+    help="List, describe, check and create log formats.",
+    invoke_without_command=True,
+    rich_markup_mode=None,
 )
 app.add_typer(formats_app, name="formats")
 
-err = Console(stderr=True)
-out = Console()
+#: Per invocation: what the global options said (reset by :func:`run_cli`).
+_STATE: dict[str, Any] = {}
 
-_STATE: dict[str, Any] = {"debug": False, "disabled": [], "spec_paths": []}
+
+def _reset_state() -> None:
+    _STATE.update(debug=False, quiet=False, disabled=[], spec_paths=[])
+
+
+_reset_state()
+
+
+class _Err:
+    """Human text on standard error, silenced by ``--quiet`` (rich is imported on first use)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        from rich.console import Console
+
+        kwargs.setdefault("soft_wrap", True)  # one message, one line: never cut at 80 columns
+        Console(stderr=True, quiet=_STATE["quiet"]).print(*objects, **kwargs)
+
+
+err = _Err()
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"shadowlens {__version__}")
+        typer.echo(f"shadowlens {__version__}")
         raise typer.Exit
+
+
+def _set_debug(value: bool) -> None:
+    _STATE["debug"] = _STATE["debug"] or value
+
+
+def _set_quiet(value: bool) -> None:
+    _STATE["quiet"] = _STATE["quiet"] or value
+
+
+def _add_disabled(value: list[str] | None) -> None:
+    _STATE["disabled"] = [*_STATE["disabled"], *(value or [])]
+
+
+def _config(ctx: typer.Context, value: Path | None) -> None:
+    apply_config(ctx, value)
+
+
+DebugOpt = Annotated[
+    bool,
+    typer.Option(
+        "--debug",
+        callback=_set_debug,
+        expose_value=False,
+        help="Show tracebacks of internal errors.",
+    ),
+]
+QuietOpt = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        callback=_set_quiet,
+        expose_value=False,
+        help="No human text on standard error (errors still are).",
+    ),
+]
+DisableOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--disable-plugin",
+        metavar="NAME",
+        callback=_add_disabled,
+        expose_value=False,
+        help="Block a plugin by name (repeatable).",
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        callback=_config,
+        is_eager=True,
+        expose_value=False,
+        help=f"Options from this TOML file (default: ./{CONFIG_NAME} when present).",
+    ),
+]
+
+
+def _global_options(
+    debug: DebugOpt = False,
+    quiet: QuietOpt = False,
+    disable_plugin: DisableOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """The options every command accepts, before or after its name."""
 
 
 @app.callback()
 def _main(
-    debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
-    ] = False,
-    disable_plugin: Annotated[
-        list[str] | None,
-        typer.Option("--disable-plugin", help="Block a plugin by name (repeatable)."),
-    ] = None,
+    debug: DebugOpt = False,
+    quiet: QuietOpt = False,
+    disable_plugin: DisableOpt = None,
+    config: ConfigOpt = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
-    _STATE["debug"] = debug
-    _STATE["disabled"] = disable_plugin or []
-    _STATE["spec_paths"] = []
+    """Offline Shadow-IT discovery from firewall and web-proxy logs."""
+
+
+def _spec_paths(
+    format_file: list[Path] | None = None, formats_dir: list[Path] | None = None
+) -> list[Path]:
+    """The spec files and folders of the command line (``formats`` group options first)."""
+    return [*_STATE["spec_paths"], *(format_file or []), *(formats_dir or [])]
 
 
 def _plugins(format_file: list[Path] | None = None, formats_dir: list[Path] | None = None) -> Any:
     """The plugin manager with the spec files of the command line; every format loaded now,
     so a broken plugin, spec or grammar stops the run before anything is written."""
-    from shadowlens.plugins.manager import get_plugins
+    from shadowlens.api import load_plugins
 
-    paths = [*_STATE["spec_paths"], *(format_file or []), *(formats_dir or [])]
-    plugins = get_plugins(disabled=_STATE["disabled"], spec_paths=paths)
-    plugins.formats()
-    return plugins
+    return load_plugins(_spec_paths(format_file, formats_dir), _STATE["disabled"])
 
 
 def _options(tz: str, engine: str, year: int | None, option: list[str] | None) -> Any:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from shadowlens.api import make_options
 
-    from shadowlens.parsers.base import ParseOptions
-
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        msg = f"unknown time zone {tz!r} (use an IANA name such as Europe/Berlin)"
-        raise ConfigError(msg) from exc
-    if engine not in ("auto", "fast", "reference"):
-        msg = f"--engine must be auto, fast or reference, not {engine!r}"
-        raise ConfigError(msg)
-    pairs: dict[str, str] = {}
-    for item in option or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            msg = f"--option expects KEY=VALUE, got {item!r}"
-            raise ConfigError(msg)
-        pairs[key.strip()] = value
-    return ParseOptions(tz=tz, engine=engine, year=year, options=pairs)  # type: ignore[arg-type]
+    return make_options(tz, engine, year, option)
 
 
 InputsArg = Annotated[
-    list[str], typer.Argument(help="Log files, directories (recursive) or globs.")
+    list[str],
+    typer.Argument(metavar="INPUTS", help="Log files, directories (recursive) or globs."),
 ]
-OutOpt = Annotated[Path, typer.Option("-o", "--out", help="Output folder.")]
+OutOpt = Annotated[Path, typer.Option("-o", "--out", metavar="DIR", help="Output folder.")]
 FormatOpt = Annotated[
-    str | None, typer.Option("--format", "-f", help="Format name; detected per file when omitted.")
+    str | None,
+    typer.Option(
+        "--format", "-f", metavar="NAME", help="Format name; detected per file when omitted."
+    ),
 ]
-TzOpt = Annotated[str, typer.Option("--tz", help="Zone for timestamps without an offset.")]
+TzOpt = Annotated[
+    str, typer.Option("--tz", metavar="ZONE", help="Zone for timestamps without an offset.")
+]
 EngineOpt = Annotated[
-    str, typer.Option("--engine", help="auto (fast path + Lark fallback), fast, or reference.")
+    str,
+    typer.Option(
+        "--engine", metavar="NAME", help="auto (fast path + Lark fallback), fast, or reference."
+    ),
 ]
 YearOpt = Annotated[
-    int | None, typer.Option("--year", help="Year for timestamps without one (syslog).")
+    int | None,
+    typer.Option("--year", metavar="YEAR", help="Year for timestamps without one (syslog)."),
 ]
 OptionOpt = Annotated[
-    list[str] | None, typer.Option("--option", help="Format option KEY=VALUE (repeatable).")
+    list[str] | None,
+    typer.Option("--option", metavar="KEY=VALUE", help="Format option (repeatable)."),
 ]
-ChunkOpt = Annotated[int, typer.Option("--chunk-mb", help="Chunk size in MiB (memory per worker).")]
-WorkersOpt = Annotated[int, typer.Option("--workers", "-j", help="Chunks parsed concurrently.")]
+ChunkOpt = Annotated[
+    int,
+    typer.Option("--chunk-mb", metavar="MIB", min=1, help="Chunk size (memory per worker)."),
+]
+WorkersOpt = Annotated[
+    int, typer.Option("--workers", "-j", metavar="N", min=1, help="Chunks parsed concurrently.")
+]
 FormatFileOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--format-file",
+        metavar="FILE",
         help="A format spec (NAME.toml beside NAME.lark) to register (repeatable).",
     ),
 ]
@@ -126,6 +221,7 @@ FormatsDirOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--formats-dir",
+        metavar="DIR",
         help="A folder of format specs (*.toml) to register (repeatable; "
         "SHADOWLENS_FORMATS_PATH adds more).",
     ),
@@ -135,6 +231,12 @@ OverwriteOpt = Annotated[
     typer.Option(
         "--overwrite",
         help="Replace a non-empty output folder that is not a previous shadowlens output.",
+    ),
+]
+JsonSummaryOpt = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print the summary as JSON on standard output instead of the path."
     ),
 ]
 ProgressOpt = Annotated[
@@ -206,36 +308,53 @@ def parse(
     executor: ExecutorOpt = "local",
     scheduler: SchedulerOpt = None,
     dask_workers: DaskWorkersOpt = None,
+    as_json: JsonSummaryOpt = False,
 ) -> None:
-    """Parse logs into out/records (Parquet), out/quarantine and out/summary.json."""
-    from shadowlens.engine.pipeline import RunConfig, run_parse
+    """Parse logs into records (Parquet), quarantine and summary.json under --out.
+
+    Prints the output folder on standard output (the summary as JSON with --json).
+    """
+    from shadowlens import api
 
     dask = _dask_options(executor, scheduler, dask_workers)
-    plugins = _plugins(format_file, formats_dir)
-    config = RunConfig(
-        inputs=inputs,
-        out_dir=out_dir,
-        format=format,
-        options=_options(tz, engine, year, option),
-        chunk_bytes=max(1, chunk_mb) * 1024 * 1024,
-        progress=sys.stderr.isatty() if progress is None else progress,
-        plugins=plugins,
-        workers=workers,
-        overwrite=overwrite,
-    )
-    if dask is not None:
-        from shadowlens.engine.distributed import run_parse_dask
 
-        summary = run_parse_dask(config, dask)
-    else:
-        summary = run_parse(config)
+    summary = api.parse(
+        inputs,
+        out=out_dir,
+        format=format,
+        tz=tz,
+        engine=engine,
+        year=year,
+        options=option,
+        chunk_mb=chunk_mb,
+        workers=workers,
+        format_files=_spec_paths(format_file, formats_dir),
+        disabled_plugins=_STATE["disabled"],
+        progress=_progress(progress),
+        overwrite=overwrite,
+        dask=dask,
+    ).summary
     print_summary(summary, out_dir)
+    _print_result(summary, out_dir, as_json)
+
+
+def _progress(asked: bool | None) -> bool:
+    """A progress bar when asked, else on a terminal; never with --quiet."""
+    if _STATE["quiet"]:
+        return False
+    return sys.stderr.isatty() if asked is None else asked
+
+
+def _print_result(summary: dict[str, Any], out_dir: Path, as_json: bool) -> None:
+    """Standard output of parse/run/demo: what a script needs, nothing else."""
+    typer.echo(json.dumps(summary, indent=2) if as_json else str(out_dir))
 
 
 CatalogOpt = Annotated[
     list[Path] | None,
     typer.Option(
         "--catalog",
+        metavar="FILE",
         help="User catalog file (TOML/CSV) overlaid on the starter catalog (repeatable).",
     ),
 ]
@@ -243,7 +362,8 @@ AnonOpt = Annotated[
     bool, typer.Option("--anonymize-users", help="Replace user names by keyed tokens.")
 ]
 KeyOpt = Annotated[
-    Path | None, typer.Option("--key-file", help="Secret key file for --anonymize-users.")
+    Path | None,
+    typer.Option("--key-file", metavar="FILE", help="Secret key file for --anonymize-users."),
 ]
 
 
@@ -268,75 +388,93 @@ def run(
     executor: ExecutorOpt = "local",
     scheduler: SchedulerOpt = None,
     dask_workers: DaskWorkersOpt = None,
+    as_json: JsonSummaryOpt = False,
 ) -> None:
-    """The main job: parse + enrich + records, quarantine, summary and report (HTML + JSON)."""
-    from shadowlens.engine.job import JobConfig, run_job
+    """The main job: parse, enrich, report (HTML + JSON) under --out.
+
+    Prints the output folder on standard output (the summary as JSON with --json).
+    """
+    from shadowlens import api
 
     if anonymize_users and key_file is None:
         msg = "--anonymize-users needs --key-file (a file holding a secret of at least 16 bytes)"
         raise ConfigError(msg)
     dask = _dask_options(executor, scheduler, dask_workers)
-    plugins = _plugins(format_file, formats_dir)
-    summary = run_job(
-        JobConfig(
-            inputs=inputs,
-            out_dir=out_dir,
-            format=format,
-            options=_options(tz, engine, year, option),
-            catalogs=catalog or [],
-            key_file=key_file if anonymize_users else None,
-            chunk_bytes=max(1, chunk_mb) * 1024 * 1024,
-            progress=sys.stderr.isatty() if progress is None else progress,
-            plugins=plugins,
-            workers=workers,
-            overwrite=overwrite,
-            dask=dask,
-        )
-    )
+    summary = api.run(
+        inputs,
+        out=out_dir,
+        format=format,
+        tz=tz,
+        engine=engine,
+        year=year,
+        options=option,
+        catalogs=catalog or [],
+        key_file=key_file if anonymize_users else None,
+        chunk_mb=chunk_mb,
+        workers=workers,
+        format_files=_spec_paths(format_file, formats_dir),
+        disabled_plugins=_STATE["disabled"],
+        progress=_progress(progress),
+        overwrite=overwrite,
+        dask=dask,
+    ).summary
     print_summary(summary, out_dir)
     err.print(f"report: {out_dir / 'report.html'}")
+    _print_result(summary, out_dir, as_json)
 
 
 @app.command()
 def report(
     out_dir: Annotated[Path, typer.Argument(help="A folder written by parse or run.")],
 ) -> None:
-    """Rebuild report.html and report.json from out/records and out/quarantine."""
+    """Rebuild report.html and report.json of a folder written by run."""
     from shadowlens.outputs.report import write_report
+    from shadowlens.paths import check_parquet_parts, os_error
 
     if not (out_dir / "records").is_dir():
         msg = f"{out_dir}: no records/ folder here; run 'shadowlens run' first"
-        raise ConfigError(msg)
-    json_path, html_path = write_report(out_dir)
+        raise InputError(msg)
+    for folder in (out_dir / "records", out_dir / "quarantine"):
+        check_parquet_parts(folder)
+    try:
+        json_path, html_path = write_report(out_dir)
+    except OSError as exc:
+        raise os_error(exc, out_dir) from exc
     err.print(f"wrote {json_path} and {html_path}")
 
 
 @app.command()
 def demo(
-    out_dir: OutOpt = Path("out"), progress: ProgressOpt = None, overwrite: OverwriteOpt = False
+    out_dir: OutOpt = Path("out"),
+    progress: ProgressOpt = None,
+    overwrite: OverwriteOpt = False,
+    as_json: JsonSummaryOpt = False,
 ) -> None:
     """Run the main job on the sample logs shipped with shadowlens."""
-    from shadowlens.engine.job import JobConfig, run_job, sample_logs
+    from shadowlens import api
+    from shadowlens.engine.job import sample_logs
 
     inputs = sample_logs()
     if not inputs:
         msg = "the bundled sample logs are missing; reinstall shadowlens"
-        raise ConfigError(msg)
-    summary = run_job(
-        JobConfig(
-            inputs=inputs,
-            out_dir=out_dir,
-            progress=sys.stderr.isatty() if progress is None else progress,
-            plugins=_plugins(),
-            overwrite=overwrite,
-        )
-    )
+        raise InputError(msg)
+    summary = api.run(
+        inputs,
+        out=out_dir,
+        format_files=_spec_paths(),
+        disabled_plugins=_STATE["disabled"],
+        progress=_progress(progress),
+        overwrite=overwrite,
+    ).summary
     print_summary(summary, out_dir)
     err.print(f"open the report: {(out_dir / 'report.html').resolve()}")
+    _print_result(summary, out_dir, as_json)
 
 
 def print_summary(summary: dict[str, Any], out_dir: Path) -> None:
     """The short end-of-run account on stderr."""
+    from rich.table import Table
+
     totals = summary["totals"]
     table = Table(title=f"shadowlens: {totals['files']} file(s) -> {out_dir}", show_header=True)
     for column in ("lines", "records", "quarantined", "directives", "blank"):
@@ -396,8 +534,8 @@ def formats_list(
         if cls.variants:
             facts.append(f"variants: {', '.join(cls.variants)}")
         facts.append(origin)
-        out.print(f"{name:<{width}}{cls.description}", markup=False, soft_wrap=True)
-        out.print(f"{'':<{width}}{'; '.join(facts)}", markup=False, soft_wrap=True)
+        typer.echo(f"{name:<{width}}{cls.description}")
+        typer.echo(f"{'':<{width}}{'; '.join(facts)}")
 
 
 SpecArg = Annotated[str, typer.Argument(help="A format name, or a spec file (NAME.toml).")]
@@ -475,51 +613,71 @@ def formats_new(
     )
 
 
-def _mount() -> None:
-    """Sub-command groups that live next to the code they drive."""
-    from shadowlens.enrich.commands import app as catalog_app
-    from shadowlens.enrich.commands import users_app
-    from shadowlens.outputs.blockscript_cmd import blockscript
-    from shadowlens.outputs.export_cmd import export
-    from shadowlens.outputs.quarantine_cmd import quarantine
-    from shadowlens.outputs.upload_cmd import upload
-
-    app.add_typer(catalog_app, name="catalog")
-    app.command("blockscript")(blockscript)
-    app.command("export")(export)
-    app.command("quarantine")(quarantine)
-    app.add_typer(users_app, name="users")
-    app.command("upload")(upload)
+ShadowlensGroup.global_params = staticmethod(lambda: params_of(_global_options))
+_COMMAND: list[Any] = []
 
 
-_mount()
+def command() -> Any:
+    """The click command behind :data:`app`, built and tidied once per process."""
+    if not _COMMAND:
+        root = typer.main.get_command(app)
+        _COMMAND.append(tidy(root, ShadowlensGroup.global_params, root=True))
+    return _COMMAND[0]
 
 
-def main() -> None:
-    """Entry point of the ``shadowlens`` console script."""
+def run_cli(args: Sequence[str] | None = None) -> int:
+    """Run ``shadowlens ARGS`` and return the exit code (an :class:`ExitCode`).
+
+    Every error becomes one line on standard error and its code from the one table;
+    anything unexpected is an internal error (70) without a traceback, or is raised
+    with ``--debug`` (or ``SHADOWLENS_DEBUG`` set).
+
+    Examples
+    --------
+    >>> run_cli(["formats", "show", "no-such-format"])  # the message goes to stderr
+    2
+    """
+    _reset_state()
     try:
-        status = app(standalone_mode=False)  # a typer.Exit is returned here, not raised
+        # standalone_mode=False: a typer.Exit (and Ctrl-C, as 130) is returned, not raised
+        status = command().main(args=args, prog_name="shadowlens", standalone_mode=False)
     except ShadowlensError as exc:
         exc.show()
-        sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
+    except OSError as exc:  # a full disk or a symlink loop wherever it happens; else a bug
+        from shadowlens.paths import classify_os_error
+
+        mapped = classify_os_error(exc)
+        if mapped is None:
+            return _internal(exc)
+        mapped.show()
+        return int(mapped.exit_code)
     except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
+        err.print("aborted", markup=False)
+        return ExitCode.INTERRUPTED
     except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+        err.print("interrupted", markup=False)
+        return ExitCode.INTERRUPTED
     except Exception as exc:  # usage errors (click's, as vendored by typer) and internal errors
         show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
         if callable(show) and isinstance(code, int):
             show()
-            sys.exit(code)
-        if _STATE["debug"] or os.environ.get("SHADOWLENS_DEBUG"):
-            raise
-        err.print(
-            f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)"
-        )
-        sys.exit(70)
-    if isinstance(status, int) and status:
-        sys.exit(status)
+            return code
+        return _internal(exc)
+    return int(status) if isinstance(status, int) else int(ExitCode.OK)
+
+
+def _internal(exc: Exception) -> int:
+    """Report a bug in one line (re-raised with ``--debug`` or ``SHADOWLENS_DEBUG``)."""
+    if _STATE["debug"] or os.environ.get("SHADOWLENS_DEBUG"):
+        raise exc
+    err.print(
+        f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)",
+        markup=False,
+    )
+    return ExitCode.INTERNAL
+
+
+def main() -> None:
+    """Entry point of the ``shadowlens`` console script: :func:`run_cli`, then exit."""
+    sys.exit(run_cli())

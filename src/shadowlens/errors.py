@@ -6,16 +6,18 @@ bad configuration, unreadable inputs, broken plugins or grammars.
 
 ::
 
-    ShadowlensError
-    ├── ConfigError (also ValueError)     bad option, unknown format, bad catalog file
-    │   └── SpecError                     a format spec (NAME.toml) is invalid: file and line
-    ├── InputError                        a file or archive cannot be read
-    ├── OutputError                       an output folder or file cannot be written
-    ├── GrammarError                      a .lark grammar fails to load or compile
-    ├── PluginError                       a plugin breaks the hook contract or clashes
-    └── ParseError                        one line, raised only by single-line APIs
+    ShadowlensError                       exit 1 (findings)
+    ├── ConfigError (also ValueError)     2  bad option, unknown format, bad catalog or config file
+    │   └── SpecError                     2  a format spec (NAME.toml) is invalid: file and line
+    ├── InputError                        3  a file or archive cannot be read
+    ├── GrammarError                      4  a .lark grammar fails to load or compile
+    ├── PluginError                       4  a plugin breaks the hook contract or clashes
+    ├── OutputError                       5  an output cannot be written (disk full, no permission)
+    ├── UploadError                       6  the portal or blob storage refused an upload
+    └── ParseError                        1  one line, raised only by single-line APIs
 
-Every error has ``exit_code`` and ``show()`` so the CLI needs one handler.
+Every error has ``exit_code`` (an :class:`ExitCode`) and ``show()`` so the CLI needs one
+handler. :class:`ExitCode` is the one table of the command line's exit codes.
 """
 
 from __future__ import annotations
@@ -25,10 +27,41 @@ import sys
 from typing import IO
 
 
+class ExitCode(enum.IntEnum):
+    """The exit codes of the ``shadowlens`` command, one table for every command.
+
+    Examples
+    --------
+    >>> int(ExitCode.INPUT), ExitCode(130).name
+    (3, 'INTERRUPTED')
+    """
+
+    OK = 0
+    """Success."""
+    FINDINGS = 1
+    """The command ran and found problems: validation errors, no match, a failed check."""
+    USAGE = 2
+    """A bad option, argument, configuration file or catalog file."""
+    INPUT = 3
+    """An input cannot be found, opened, decompressed or read."""
+    FORMAT = 4
+    """A format, grammar or plugin is broken."""
+    OUTPUT = 5
+    """An output cannot be written (disk full, a file where a folder should be, ...)."""
+    UPLOAD = 6
+    """The upload to Defender for Cloud Apps failed."""
+    PARTIAL = 7
+    """Some input files failed; the others were processed."""
+    INTERNAL = 70
+    """A bug in shadowlens (``--debug`` shows the traceback)."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (SIGINT)."""
+
+
 class ShadowlensError(Exception):
     """Base class of every error shadowlens raises on purpose."""
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.FINDINGS
 
     def show(self, file: IO[str] | None = None) -> None:
         """Print the error for a terminal user (no traceback)."""
@@ -36,9 +69,9 @@ class ShadowlensError(Exception):
 
 
 class ConfigError(ShadowlensError, ValueError):
-    """An option, a format name, a spec or a catalog file is invalid."""
+    """An option, a format name, a spec, a catalog or a configuration file is invalid."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class SpecError(ConfigError):
@@ -64,29 +97,35 @@ class SpecError(ConfigError):
 class InputError(ShadowlensError):
     """An input path cannot be found, opened or decompressed."""
 
-    exit_code = 3
-
-
-class OutputError(ShadowlensError):
-    """An output folder or file cannot be created, written or published."""
-
-    exit_code = 5
+    exit_code = ExitCode.INPUT
 
 
 class GrammarError(ShadowlensError):
     """A format grammar failed to load or to compile into a fast plan."""
 
-    exit_code = 4
+    exit_code = ExitCode.FORMAT
 
 
 class PluginError(ShadowlensError):
     """A plugin broke the hook contract, failed to import, or clashed with another."""
 
-    exit_code = 5
+    exit_code = ExitCode.FORMAT
 
     def __init__(self, message: str, *, plugin: str | None = None) -> None:
         self.plugin = plugin
         super().__init__(f"plugin {plugin!r}: {message}" if plugin else message)
+
+
+class OutputError(ShadowlensError):
+    """An output file or folder cannot be written; the message names the path."""
+
+    exit_code = ExitCode.OUTPUT
+
+
+class UploadError(ShadowlensError):
+    """The portal or the blob storage failed or refused part of an upload."""
+
+    exit_code = ExitCode.UPLOAD
 
 
 class ParseError(ShadowlensError):

@@ -2,8 +2,9 @@
 
 Permissively licensed vectors are vendored in ``peer_vectors/`` (see
 ``peer_vectors/ATTRIBUTION.md``); the Elastic-2.0 (beats) and GPL-3.0
-(AxoSyslog) files are replayed from ``../shared/peer-vectors`` beside the checkout (or
-``$SHADOWLENS_PEER_VECTORS``) only, and skipped with the reason when absent.
+(AxoSyslog) files are replayed from ``peer-vectors/`` of the shared test data
+(:func:`cli_harness.shared_path`: ``../shared`` beside the checkout, or
+``$SHADOWLENS_SHARED``) only, and skipped with the reason when absent.
 
 Each row is parsed the way the engine does (line framing, fast path, Lark for
 the rest, mapping) into a *view*: header fields and extension values as our
@@ -24,7 +25,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,6 +33,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from cli_harness import shared_path
 from shadowlens.parsers import normalize as nz
 from shadowlens.parsers.base import ParseOptions
 from shadowlens.parsers.kvpick import pick_pairs
@@ -52,11 +53,7 @@ def read_times(texts: pl.Series, *, tz: str = "UTC", year: int | None = None) ->
 
 
 VENDORED = Path(__file__).parent / "peer_vectors"
-SHARED = Path(
-    os.environ.get(
-        "SHADOWLENS_PEER_VECTORS", Path(__file__).resolve().parents[3] / "shared" / "peer-vectors"
-    )
-)
+SHARED = shared_path("peer-vectors")
 FILES = {
     "logstash": ("cef__logstash-plugins__logstash-codec-cef.jsonl", VENDORED),
     "vrl": ("cef__vectordotdev__vrl.jsonl", VENDORED),

@@ -18,7 +18,6 @@ those keys, so a change of behaviour is noticed.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from cli_harness import shared_path
 from shadowlens.parsers.delimited import decode
 from shadowlens.testing import format_class, lines_frame
 
@@ -40,9 +40,7 @@ def decode_delimiter(field: str | None) -> str | None:
 
 
 PEERS = Path(__file__).parent / "peer_vectors"
-SHARED = (
-    Path(os.environ.get("SHADOWLENS_SHARED", Path(__file__).parents[3] / "shared")) / "peer-vectors"
-)
+SHARED = shared_path("peer-vectors")
 FILES = {
     "otel": PEERS / "leef__open-telemetry__opentelemetry-collector-contrib.jsonl",
     "metron": PEERS / "leef__apache__metron.jsonl",

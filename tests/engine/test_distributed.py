@@ -38,8 +38,8 @@ from shadowlens.plugins.manager import get_plugins
 
 distributed = pytest.importorskip("distributed")
 
-#: The ``cli_main`` fixture of tests/conftest.py: ``shadowlens ARGS`` in-process.
-CliMain = Callable[..., subprocess.CompletedProcess[str]]
+#: The ``cli`` fixture of tests/conftest.py: ``shadowlens ARGS`` in-process.
+CliMain = Callable[..., Any]
 
 TESTS = Path(__file__).resolve().parent.parent
 GOLDEN = TESTS / "parsers" / "golden"
@@ -194,7 +194,7 @@ def test_dask_job_enriches_on_the_workers_and_reports_on_the_client(
 
 
 def test_a_bad_file_stops_the_run_naming_it_and_publishes_nothing(
-    logs: Path, scheduler: str, tmp_path: Path, cli_main: CliMain
+    logs: Path, scheduler: str, tmp_path: Path, cli: CliMain
 ) -> None:
     broken = tmp_path / "broken.log.gz"
     broken.write_bytes(gzip.compress((GOLDEN / "cef" / "vendors.log").read_bytes() * 20)[:-40])
@@ -213,7 +213,7 @@ def test_a_bad_file_stops_the_run_naming_it_and_publishes_nothing(
     assert str(local.value).startswith(f"{broken}: cannot read past byte ")
     assert {p: p.read_bytes() for p in earlier.rglob("*") if p.is_file()} == before
     out = tmp_path / "out"
-    result = cli_main(
+    result = cli(
         "parse", *inputs, "-o", str(out), "--executor", "dask", "--scheduler", scheduler,
     )  # fmt: skip
     assert result.returncode == 3, result.stderr
@@ -241,7 +241,7 @@ def _free_port_address() -> str:
 
 @pytest.mark.parametrize("peer", ["nobody", "http", "bad-port"])
 def test_an_unreachable_scheduler_is_a_usage_error(
-    peer: str, not_a_scheduler: str, tmp_path: Path, cli_main: CliMain
+    peer: str, not_a_scheduler: str, tmp_path: Path, cli: CliMain
 ) -> None:
     import dask
 
@@ -254,7 +254,7 @@ def test_an_unreachable_scheduler_is_a_usage_error(
     log.write_bytes((GOLDEN / "cef" / "plain.log").read_bytes())
     out = tmp_path / "out"
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
-        result = cli_main(
+        result = cli(
             "parse", str(log), "-o", str(out), "--executor", "dask", "--scheduler", address
         )
     assert result.returncode == 2, result.stderr
@@ -277,11 +277,11 @@ def test_an_unreachable_scheduler_is_a_usage_error(
     ],
 )
 def test_executor_options_are_checked(
-    args: list[str], message: str, tmp_path: Path, cli_main: CliMain
+    args: list[str], message: str, tmp_path: Path, cli: CliMain
 ) -> None:
     log = tmp_path / "a.log"
     log.write_bytes((GOLDEN / "cef" / "plain.log").read_bytes())
-    result = cli_main("run", str(log), "-o", str(tmp_path / "out"), *args)
+    result = cli("run", str(log), "-o", str(tmp_path / "out"), *args)
     assert result.returncode == 2
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
@@ -332,12 +332,12 @@ def test_a_spec_file_format_travels_to_the_workers(
 
 
 def test_run_on_a_local_cluster_from_the_command_line(
-    logs: Path, tmp_path: Path, cli_main: CliMain
+    logs: Path, tmp_path: Path, cli: CliMain
 ) -> None:
     inputs = [str(logs / "export.zip")]
-    local = cli_main("run", *inputs, "-o", str(tmp_path / "local"))
+    local = cli("run", *inputs, "-o", str(tmp_path / "local"))
     assert local.returncode == 0, local.stderr
-    result = cli_main(
+    result = cli(
         "run", *inputs, "-o", str(tmp_path / "dask"), "--executor", "dask", "--dask-workers", "2",
         "--progress",  # follows the tasks as they finish (rich draws nothing when captured)
     )  # fmt: skip

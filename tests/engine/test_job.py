@@ -8,8 +8,6 @@ of every output.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,23 +102,20 @@ def test_report_html_is_written(demo_out: Path, report: dict[str, Any]) -> None:
     assert report["apps"][0]["name"] in html
 
 
-def test_anonymised_run_keeps_the_key_out(tmp_path: Path) -> None:
+def test_anonymised_run_keeps_the_key_out(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     key = tmp_path / "key"
     secret = "correct horse battery staple 42"
     key.write_text(secret)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "shadowlens", "run", *sample_logs(), "-o", str(out),
-           "--anonymize-users", "--key-file", str(key), "--no-progress"]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
+    done = cli("run", *sample_logs(), "-o", out, "--anonymize-users", "--key-file", key)
+    assert done.code == 0, done.err
     users = pl.read_parquet(out / "records")["user_name"].drop_nulls().unique().to_list()
     assert users
     assert all(name.startswith("u_") for name in users)
     for path in out.rglob("*"):
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
-    reveal = subprocess.run(
-        [sys.executable, "-m", "shadowlens", "users", "reveal", users[0], "--key-file", str(key)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+    reveal = cli("users", "reveal", users[0], "--key-file", key)
+    assert reveal.code == 0, reveal.err
     assert reveal.stdout.strip()
     assert not reveal.stdout.strip().startswith("u_")

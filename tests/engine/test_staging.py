@@ -21,6 +21,7 @@ import polars as pl
 import pytest
 from test_pipeline import config, toy_lines
 
+from cli_harness import cli_command
 from shadowlens.engine.job import JobConfig, run_job
 from shadowlens.engine.pipeline import run_parse
 from shadowlens.engine.staging import StagedOutput, is_shadowlens_output
@@ -94,29 +95,29 @@ def test_a_rerun_replaces_a_previous_output(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
-def test_a_foreign_folder_is_refused_without_overwrite(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_foreign_folder_is_refused_without_overwrite(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "a.log"
     log.write_text(cef_lines(3), encoding="utf-8")
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    result = cli_main("parse", str(log), "-o", str(out))
+    result = cli("parse", str(log), "-o", str(out))
     assert result.returncode == 2
     assert "notes.txt" in result.stderr
     assert "--overwrite" in result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     assert leftovers(tmp_path) == []
-    result = cli_main("parse", str(log), "-o", str(out), "--overwrite")
+    result = cli("parse", str(log), "-o", str(out), "--overwrite")
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["quarantine", "records", "summary.json"]
 
 
-def test_an_output_path_that_is_a_file_is_refused(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_output_path_that_is_a_file_is_refused(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "a.log"
     log.write_text(cef_lines(3), encoding="utf-8")
     for overwrite in ((), ("--overwrite",)):
-        result = cli_main("run", str(log), "-o", str(log), *overwrite)
+        result = cli("run", str(log), "-o", str(log), *overwrite)
         assert result.returncode == 2
         assert f"{log}: the output path is a file" in result.stderr
     assert log.read_text() == cef_lines(3)
@@ -182,7 +183,7 @@ def test_ctrl_c_mid_run_keeps_the_previous_output(tmp_path: Path) -> None:
     small.write_text(cef_lines(50), encoding="utf-8")
     big.write_text(cef_lines(300_000), encoding="utf-8")
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "shadowlens", "run", "--no-progress", "-o", str(out)]
+    command = cli_command("run", "--no-progress", "-o", out)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     first = subprocess.run([*command, str(small)], capture_output=True, text=True, env=env)
     assert first.returncode == 0, first.stderr
@@ -223,14 +224,14 @@ def test_a_target_filled_during_the_run_is_not_replaced(tmp_path: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
-def test_demo_takes_overwrite_too(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_demo_takes_overwrite_too(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    refused = cli_main("demo", "-o", str(out), "--no-progress")
+    refused = cli("demo", "-o", str(out), "--no-progress")
     assert refused.returncode == 2
     assert (out / "notes.txt").read_text() == "keep me"
-    done = cli_main("demo", "-o", str(out), "--no-progress", "--overwrite")
+    done = cli("demo", "-o", str(out), "--no-progress", "--overwrite")
     assert done.returncode == 0, done.stderr
     assert not (out / "notes.txt").exists()
     assert json.loads((out / "summary.json").read_text())["complete"] is True

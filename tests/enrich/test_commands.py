@@ -2,16 +2,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from typer.testing import CliRunner
-
-from shadowlens.enrich.commands import app, users_app
+from cli_harness import invoke_cli
 from shadowlens.enrich.pseudonymize import Pseudonymizer
-
-runner = CliRunner()
 
 
 def test_lookup_known() -> None:
-    r = runner.invoke(app, ["lookup", "files.slack.com"])
+    r = invoke_cli("catalog", "lookup", "files.slack.com")
     assert r.exit_code == 0, r.output
     assert "Slack" in r.output
     assert "Collaboration" in r.output
@@ -20,7 +16,7 @@ def test_lookup_known() -> None:
 
 
 def test_lookup_unknown() -> None:
-    r = runner.invoke(app, ["lookup", "intranet.corp.example"])
+    r = invoke_cli("catalog", "lookup", "intranet.corp.example")
     assert r.exit_code == 1
     assert "no catalog app" in r.output
 
@@ -28,7 +24,7 @@ def test_lookup_unknown() -> None:
 def test_lookup_with_user_catalog(tmp_path: Path) -> None:
     f = tmp_path / "c.toml"
     f.write_text('[[app]]\nname = "Slack"\ntags = ["sanctioned"]\nrisk = 9\n')
-    r = runner.invoke(app, ["lookup", "files.slack.com", "--catalog", str(f)])
+    r = invoke_cli("catalog", "lookup", "files.slack.com", "--catalog", str(f))
     assert "sanctioned" in r.output
     assert "9/10" in r.output
 
@@ -37,7 +33,7 @@ def test_import(tmp_path: Path) -> None:
     src = tmp_path / "export.csv"
     src.write_text("App,Risk score,Tags\nDropbox,3,Unsanctioned\nWeird Tool,,\n")
     out = tmp_path / "overlay.toml"
-    r = runner.invoke(app, ["import", str(src), "-o", str(out)])
+    r = invoke_cli("catalog", "import", str(src), "-o", str(out))
     assert r.exit_code == 0, r.output
     assert "2 apps (1 custom)" in r.output
     text = out.read_text()
@@ -47,12 +43,12 @@ def test_import(tmp_path: Path) -> None:
 
 
 def test_validate(tmp_path: Path) -> None:
-    good = runner.invoke(app, ["validate"])
+    good = invoke_cli("catalog", "validate")
     assert good.exit_code == 0
     assert "0 errors" in good.output
     f = tmp_path / "u.toml"
     f.write_text('[[app]]\nid = "x"\nname = "X"\ndomains = ["ok.example", "bad..example"]\n')
-    bad = runner.invoke(app, ["validate", str(f)])
+    bad = invoke_cli("catalog", "validate", str(f))
     assert bad.exit_code == 1
     assert f"{f}:4: error: malformed domain pattern 'bad..example'" in bad.output
 
@@ -61,10 +57,29 @@ def test_reveal(tmp_path: Path) -> None:
     key = tmp_path / "k"
     key.write_bytes(b"a-secret-key-of-enough-length\n")
     token = Pseudonymizer.from_key_file(key).token("alice@corp.example")
-    r = runner.invoke(users_app, ["reveal", token, "--key-file", str(key)])
+    r = invoke_cli("users", "reveal", token, "--key-file", str(key))
     assert r.exit_code == 0
     assert r.output.strip() == "alice@corp.example"
     other = tmp_path / "k2"
     other.write_bytes(b"another-secret-key-of-length")
-    r = runner.invoke(users_app, ["reveal", token, "--key-file", str(other)])
+    r = invoke_cli("users", "reveal", token, "--key-file", str(other))
     assert r.exit_code == 2
+
+
+def test_keygen_writes_a_private_key_that_run_accepts(tmp_path: Path) -> None:
+    key = tmp_path / "k"
+    done = invoke_cli("users", "keygen", key)
+    assert done.code == 0, done.err
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert len(key.read_bytes().strip()) >= 32
+    token = Pseudonymizer.from_key_file(key).token("alice")
+    assert invoke_cli("users", "reveal", token, "--key-file", key).out.strip() == "alice"
+
+
+def test_keygen_never_overwrites_a_key(tmp_path: Path) -> None:
+    key = tmp_path / "k"
+    key.write_bytes(b"an-old-key-whose-tokens-we-need\n")
+    done = invoke_cli("users", "keygen", key)
+    assert done.code == 5
+    assert f"{key}: already exists" in done.err
+    assert key.read_bytes() == b"an-old-key-whose-tokens-we-need\n"

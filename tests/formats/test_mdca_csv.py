@@ -15,13 +15,12 @@ from typing import Any
 import polars as pl
 import pytest
 from fixtures import VENDOR
-from typer.testing import CliRunner
 
+from cli_harness import invoke_cli
 from golden_files import read_lines
 from shadowlens.contract import ParseOptions
 from shadowlens.engine.detect import detect_format
 from shadowlens.engine.pipeline import RunConfig, run_parse
-from shadowlens.outputs import export_cmd
 from shadowlens.outputs.mdca_custom import CUSTOM_COLUMNS
 from shadowlens.plugins.manager import get_plugins
 from shadowlens.testing import (
@@ -160,9 +159,7 @@ def test_round_trip_parse_export_parse(tmp_path: Path) -> None:
     run_parse(
         RunConfig(inputs=[str(p) for p in inputs], out_dir=first, options=ParseOptions(year=2025))
     )
-    result = CliRunner().invoke(
-        export_cmd.app, [str(first), "--to", "mdca-custom", "-o", str(tmp_path / "exp")]
-    )
+    result = invoke_cli("export", first, "--to", "mdca-custom", "-o", tmp_path / "exp")
     assert result.exit_code == 0, result.output
     (gz,) = sorted((tmp_path / "exp").glob("custom-*.csv.gz"))
     csv = tmp_path / "custom.csv"

@@ -37,13 +37,13 @@ def _mixed_dir(root: Path) -> dict[str, str]:
     return expected
 
 
-def test_run_detects_every_format_in_a_mixed_directory(tmp_path: Path, cli_main) -> None:  # type: ignore[no-untyped-def]
+def test_run_detects_every_format_in_a_mixed_directory(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     logs = tmp_path / "logs"
     logs.mkdir()
     expected = _mixed_dir(logs)
     assert set(expected.values()) == BUILTIN
     out = tmp_path / "out"
-    result = cli_main("run", str(logs), "-o", str(out), "--year", "2025")
+    result = cli("run", str(logs), "-o", str(out), "--year", "2025")
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     files = {Path(name).name: stats for name, stats in summary["files"].items()}

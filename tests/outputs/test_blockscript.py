@@ -10,8 +10,6 @@ import datetime as dt
 import os
 import random
 import re
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,8 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner, Result
 
+from cli_harness import Cli, CliResult
 from shadowlens import __version__
 from shadowlens.enrich.catalog import App, Catalog, load_catalog
 from shadowlens.outputs.blockscript import (
@@ -33,7 +31,6 @@ from shadowlens.outputs.blockscript import (
     check_cidr,
     check_name,
 )
-from shadowlens.outputs.blockscript_cmd import app as cmd_app
 from shadowlens.outputs.blockscript_targets import TARGETS, clean_text, render
 from shadowlens.schema import RECORD_POLARS_SCHEMA, RECORD_SCHEMA, conform, to_arrow
 
@@ -544,44 +541,44 @@ def test_deterministic(tmp_path: Path, overlay: Path) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    code = "from shadowlens.outputs.blockscript_cmd import app; app()"
-    env = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH}
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
+@pytest.fixture
+def blockscript(cli: Cli) -> Cli:
+    """``shadowlens blockscript ARGS`` in-process, with a fixed SOURCE_DATE_EPOCH."""
+
+    def invoke(*args: str | Path) -> CliResult:
+        return cli("blockscript", *args, env={"SOURCE_DATE_EPOCH": EPOCH})
+
+    return invoke
 
 
-def _invoke(*args: str) -> Result:
-    return CliRunner().invoke(cmd_app, list(args), env={"SOURCE_DATE_EPOCH": EPOCH})
-
-
-def test_cli_end_to_end(shared: tuple[Path, Path, Catalog], tmp_path: Path) -> None:
+def test_cli_end_to_end(
+    cli_subprocess: Cli, shared: tuple[Path, Path, Catalog], tmp_path: Path
+) -> None:
     out, overlay, _ = shared
     dest = tmp_path / "block.txt"
-    run = _cli(str(out), "--target", "squid", "--catalog", str(overlay), "--policy-risk-below",
-               "5", "-o", str(dest), cwd=tmp_path)  # fmt: skip
-    assert run.returncode == 0, run.stderr
-    assert run.stdout == ""
+    run = cli_subprocess("blockscript", out, "--target", "squid", "--catalog", overlay,
+                         "--policy-risk-below", "5", "-o", dest, cwd=tmp_path,
+                         env={"SOURCE_DATE_EPOCH": EPOCH})  # fmt: skip
+    assert run.code == 0, run.err
+    assert run.out == ""
     assert _stable(dest.read_text()) == (GOLDEN / "squid.txt").read_text()
-    assert "squid: 4 entries for 2 apps (3 selected by the policy)" in run.stderr
-    assert "'x\\nrm -rf /.acme-drive.example'" in run.stderr  # reported, escaped
-    assert "chat.acme-drive.example" in run.stderr  # overlap warning
-    assert "2 networks (CIDR rules) left out" in run.stderr
+    assert "squid: 4 entries for 2 apps (3 selected by the policy)" in run.err
+    assert "'x\\nrm -rf /.acme-drive.example'" in run.err  # reported, escaped
+    assert "chat.acme-drive.example" in run.err  # overlap warning
+    assert "2 networks (CIDR rules) left out" in run.err
 
 
-def test_cli_stdout_and_policies(shared: tuple[Path, Path, Catalog]) -> None:
+def test_cli_stdout_and_policies(blockscript: Cli, shared: tuple[Path, Path, Catalog]) -> None:
     out, overlay, _ = shared
-    result = _invoke(str(out), "-t", "zscaler", "-c", str(overlay), "--all-catalog")
-    assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines()[0] == ".acme-drive.example"
-    assert "-> stdout" in result.stderr
-    result = _invoke(str(out), "-t", "domains", "--policy-category", "No Such Thing")
-    assert result.exit_code == 0
-    assert "no catalog app has category 'No Such Thing'" in result.stderr
-    assert "no app matches the policy" in result.stderr
-    assert result.stdout.endswith("# nothing to block\n")
+    result = blockscript(str(out), "-t", "zscaler", "-c", str(overlay), "--all-catalog")
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[0] == ".acme-drive.example"
+    assert "-> stdout" in result.err
+    result = blockscript(str(out), "-t", "domains", "--policy-category", "No Such Thing")
+    assert result.code == 0
+    assert "no catalog app has category 'No Such Thing'" in result.err
+    assert "no app matches the policy" in result.err
+    assert result.out.endswith("# nothing to block\n")
 
 
 @pytest.mark.parametrize(
@@ -593,34 +590,23 @@ def test_cli_stdout_and_policies(shared: tuple[Path, Path, Catalog]) -> None:
         (["--target", "squid", "--catalog", "missing.toml"], "cannot read catalog"),
     ],
 )
-def test_cli_errors(shared: tuple[Path, Path, Catalog], args: list[str], message: str) -> None:
-    result = _invoke(str(shared[0]), *args)
-    assert result.exit_code == 2
-    assert message in result.stderr
-    assert result.stdout == ""
+def test_cli_errors(
+    blockscript: Cli, shared: tuple[Path, Path, Catalog], args: list[str], message: str
+) -> None:
+    result = blockscript(str(shared[0]), *args)
+    assert result.code == 2
+    assert message in result.err
+    assert result.out == ""
 
 
-def test_cli_needs_records_unless_all_catalog(tmp_path: Path, overlay: Path) -> None:
+def test_cli_needs_records_unless_all_catalog(
+    blockscript: Cli, tmp_path: Path, overlay: Path
+) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = _invoke(str(empty), "-t", "paloalto", "-c", str(overlay))
-    assert result.exit_code == 2
-    assert "--all-catalog" in result.stderr
-    result = _invoke(str(empty), "-t", "paloalto", "-c", str(overlay), "--all-catalog")
-    assert result.exit_code == 0
-    assert "acme-files.example" in result.stdout
-
-
-def test_mounted_in_main_cli(shared: tuple[Path, Path, Catalog]) -> None:
-    from typer.main import get_command
-
-    from shadowlens.cli import app as main_app
-
-    if "blockscript" not in getattr(get_command(main_app), "commands", {}):
-        pytest.skip("not mounted in shadowlens.cli yet (the lead mounts blockscript_cmd)")
-    out, overlay, _ = shared
-    result = CliRunner().invoke(
-        main_app, ["blockscript", str(out), "-t", "domains", "-c", str(overlay)]
-    )
-    assert result.exit_code == 0, result.output
-    assert "acme-drive.example" in result.stdout
+    result = blockscript(str(empty), "-t", "paloalto", "-c", str(overlay))
+    assert result.code == 2
+    assert "--all-catalog" in result.err
+    result = blockscript(str(empty), "-t", "paloalto", "-c", str(overlay), "--all-catalog")
+    assert result.code == 0
+    assert "acme-files.example" in result.out

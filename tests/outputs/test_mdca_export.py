@@ -12,8 +12,6 @@ import gzip
 import hashlib
 import json
 import re
-import subprocess
-import sys
 import time
 import zlib
 from pathlib import Path
@@ -23,8 +21,8 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 from polars.testing import assert_frame_equal
-from typer.testing import CliRunner
 
+from cli_harness import CliResult, invoke_cli
 from shadowlens.outputs import export_cmd
 from shadowlens.outputs.manifest import load_manifest
 from shadowlens.outputs.mdca_custom import CUSTOM_COLUMNS, timestamp_layout
@@ -128,21 +126,15 @@ def sample_rows(count: int, start: dt.datetime = T0, step_s: int = 7) -> list[di
     return rows
 
 
-def run_export(*args: str | Path) -> Any:
-    result = CliRunner().invoke(export_cmd.app, [str(a) for a in args])
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
+def run_export(*args: str | Path) -> CliResult:
+    """``shadowlens export ARGS``; an internal error fails the test at once."""
+    result = invoke_cli("export", *args, env={"SHADOWLENS_DEBUG": "1"})
     return result
 
 
 def parse_back(files: list[Path], out: Path) -> pl.DataFrame:
-    """``shadowlens parse`` in a subprocess; checks nothing was quarantined."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "shadowlens", "parse", *map(str, files), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """``shadowlens parse``; checks nothing was quarantined."""
+    proc = invoke_cli("parse", *files, "-o", out)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["totals"]["quarantined"] == 0, proc.stderr

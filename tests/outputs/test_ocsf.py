@@ -17,9 +17,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from shadowlens.outputs import export_cmd
+from cli_harness import invoke_cli
 from shadowlens.outputs.ocsf import OCSF_VERSION, http_methods, ocsf_schema
 from shadowlens.schema import RECORD_POLARS_SCHEMA, RECORD_SCHEMA, conform, to_arrow
 
@@ -157,9 +156,7 @@ def write_records(folder: Path, rows: list[dict[str, Any]]) -> Path:
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("ocsf")
     out = write_records(folder, ROWS)
-    result = CliRunner().invoke(
-        export_cmd.app, [str(out), "--to", "ocsf", "-o", str(folder / "lake")]
-    )
+    result = invoke_cli("export", out, "--to", "ocsf", "-o", folder / "lake")
     assert result.exit_code == 0, result.output
     assert "6 HTTP Activity and 4 Network Activity rows" in result.output
     assert "1 record(s) without any endpoint skipped" in result.output
@@ -358,7 +355,7 @@ def test_rerun_replaces_the_dataset(tmp_path: Path) -> None:
     (lake / "class_uid=4001" / "date=1999-01-01").mkdir(parents=True)
     (lake / "class_uid=4001" / "date=1999-01-01" / "00000000.parquet").write_bytes(b"stale")
     (lake / "keep.txt").write_text("not ours")
-    result = CliRunner().invoke(export_cmd.app, [str(out), "--to", "ocsf", "-o", str(lake)])
+    result = invoke_cli("export", out, "--to", "ocsf", "-o", lake)
     assert result.exit_code == 0, result.output
     assert not (lake / "class_uid=4001").exists()
     assert (lake / "keep.txt").exists()
@@ -370,7 +367,7 @@ def test_records_without_a_time_are_skipped_and_counted(tmp_path: Path) -> None:
     rows.append(rec(event_time=None, user_name="no time, no endpoint"))
     out = write_records(tmp_path, rows)
     lake = tmp_path / "lake"
-    result = CliRunner().invoke(export_cmd.app, [str(out), "--to", "ocsf", "-o", str(lake)])
+    result = invoke_cli("export", out, "--to", "ocsf", "-o", lake)
     assert result.exit_code == 0, result.output
     assert "6 HTTP Activity and 4 Network Activity rows" in result.output
     assert "1 record(s) without any endpoint skipped" in result.output

@@ -18,23 +18,23 @@ LINES = [
 
 
 @pytest.fixture
-def out(cli_main, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+def out(cli, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "a.log").write_text("\n".join(LINES) + "\n", encoding="utf-8")
     (logs / "b.log").write_text(LINES[0] + "\nnot cef either\n", encoding="utf-8")
-    result = cli_main("parse", str(logs), "-o", str(tmp_path / "out"), "--format", "cef")
+    result = cli("parse", str(logs), "-o", str(tmp_path / "out"), "--format", "cef")
     assert result.returncode == 0, result.stderr
     return tmp_path / "out"
 
 
 def test_table_shows_every_column_escaped(
-    cli_main,  # type: ignore[no-untyped-def]
+    cli,  # type: ignore[no-untyped-def]
     out: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("COLUMNS", "2000")  # one table row per line
-    result = cli_main("quarantine", str(out))
+    result = cli("quarantine", str(out))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     header = lines[1].split()
@@ -60,8 +60,8 @@ def test_table_shows_every_column_escaped(
     assert "5 of 5 matching" in result.stderr
 
 
-def test_filters_and_limit(cli_main, out: Path) -> None:  # type: ignore[no-untyped-def]
-    result = cli_main("quarantine", str(out), "--code", "bad_timestamp", "--json")
+def test_filters_and_limit(cli, out: Path) -> None:  # type: ignore[no-untyped-def]
+    result = cli("quarantine", str(out), "--code", "bad_timestamp", "--json")
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
     assert shown["matching"] == 1
@@ -69,40 +69,40 @@ def test_filters_and_limit(cli_main, out: Path) -> None:  # type: ignore[no-unty
     assert (row["line"], row["code"], row["raw"]) == (4, "bad_timestamp", LINES[3])
     assert row["file"].endswith("a.log")
     assert row["offset"] > 0
-    result = cli_main("quarantine", str(out), "--file", "b.log", "--json")
+    result = cli("quarantine", str(out), "--file", "b.log", "--json")
     rows = json.loads(result.stdout)["rows"]
     assert [(r["line"], r["raw"]) for r in rows] == [(2, "not cef either")]
-    result = cli_main("quarantine", str(out), "--limit", "2", "--json")
+    result = cli("quarantine", str(out), "--limit", "2", "--json")
     shown = json.loads(result.stdout)
     assert (shown["matching"], shown["shown"]) == (5, 2)
     assert [r["line"] for r in shown["rows"]] == [2, 3]
-    result = cli_main("quarantine", str(out), "--limit", "0", "--json")
+    result = cli("quarantine", str(out), "--limit", "0", "--json")
     assert json.loads(result.stdout)["shown"] == 5
 
 
-def test_exit_codes(cli_main, out: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    no_match = cli_main("quarantine", str(out), "--file", "missing.log")
+def test_exit_codes(cli, out: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    no_match = cli("quarantine", str(out), "--file", "missing.log")
     assert no_match.returncode == 1
     assert "no quarantined line matching" in no_match.stderr
-    unknown = cli_main("quarantine", str(out), "--code", "nope")
+    unknown = cli("quarantine", str(out), "--code", "nope")
     assert unknown.returncode == 2
     assert "unknown error code 'nope'" in unknown.stderr
-    assert cli_main("quarantine", str(out), "--limit", "-1").returncode == 2
-    missing = cli_main("quarantine", str(tmp_path / "nowhere"))
+    assert cli("quarantine", str(out), "--limit", "-1").returncode == 2
+    missing = cli("quarantine", str(tmp_path / "nowhere"))
     assert missing.returncode == 3
     assert "nowhere: no quarantine/ folder" in missing.stderr
     for part in (out / "quarantine").glob("*.parquet"):
         part.write_bytes(b"PAR1 not parquet at all")
-    broken = cli_main("quarantine", str(out))
+    broken = cli("quarantine", str(out))
     assert broken.returncode == 3
     assert f"{out / 'quarantine'}: cannot read the quarantine" in broken.stderr
     assert "Traceback" not in broken.stderr
 
 
-def test_an_empty_quarantine_is_not_an_error(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_an_empty_quarantine_is_not_an_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "a.log"
     log.write_text(LINES[0] + "\n", encoding="utf-8")
-    assert cli_main("parse", str(log), "-o", str(tmp_path / "out")).returncode == 0
-    result = cli_main("quarantine", str(tmp_path / "out"))
+    assert cli("parse", str(log), "-o", str(tmp_path / "out")).returncode == 0
+    result = cli("quarantine", str(tmp_path / "out"))
     assert result.returncode == 0
     assert "no quarantined line in this output" in result.stderr

@@ -35,10 +35,10 @@ def test_report_sums_past_2_64_exactly(tmp_path: Path) -> None:
     assert (user["upload"], user["traffic"]) == (MAX + 2, MAX + 12)
 
 
-def test_run_on_huge_cef_counters_reports_the_true_upload(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_on_huge_cef_counters_reports_the_true_upload(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "big.log"
     log.write_text(CEF.format(up=MAX) + CEF.format(up=2), encoding="utf-8")
-    result = cli_main("run", str(log), "-o", str(tmp_path / "out"))
+    result = cli("run", str(log), "-o", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["totals"]["traffic"]["upload"] == MAX + 2

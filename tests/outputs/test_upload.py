@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 from mdca_server import BIG_SIZE, FakeClock, MdcaServer
-from typer.testing import CliRunner
 
-from shadowlens.errors import ConfigError, InputError
+from cli_harness import invoke_cli
+from shadowlens.errors import ConfigError, ExitCode, InputError
 from shadowlens.outputs.manifest import load_manifest
 from shadowlens.outputs.mdca import Credentials, UploadAuthError, UploadError, validate_portal
 from shadowlens.outputs.ratelimit import RateLimiter, RetryPolicy, parse_retry_after
 from shadowlens.outputs.upload import Uploader
-from shadowlens.outputs.upload_cmd import app
 
 Folder = Callable[..., Path]
 MakeUploader = Callable[..., Uploader]
@@ -220,7 +219,7 @@ def test_dry_run_sends_nothing(
     folder = upload_folder(2, big=True)
     args = [str(folder), "--portal", mdca_server.url, "--report-name", "q3", "--dry-run"]
 
-    result = CliRunner().invoke(app, args)
+    result = invoke_cli("upload", *args)
 
     assert result.exit_code == 0, result.output
     assert mdca_server.requests == []
@@ -236,12 +235,12 @@ def test_cli_uploads_and_reports(
     folder = upload_folder(2)
     args = [str(folder), "--portal", mdca_server.url, "--report-name", "q3", "--snapshot"]
 
-    result = CliRunner().invoke(app, args, env={"SHADOWLENS_MDCA_TOKEN": mdca_token})
+    result = invoke_cli("upload", *args, env={"SHADOWLENS_MDCA_TOKEN": mdca_token})
 
     assert result.exit_code == 0, result.output
     assert "uploaded: cef-0001.log" in result.output
     assert "uploaded 2 file(s)" in result.output
-    again = CliRunner().invoke(app, args, env={"SHADOWLENS_MDCA_TOKEN": mdca_token})
+    again = invoke_cli("upload", *args, env={"SHADOWLENS_MDCA_TOKEN": mdca_token})
     assert "skipped: cef-0002.log" in again.output
     assert len(mdca_server.finalized) == 2
 
@@ -249,12 +248,12 @@ def test_cli_uploads_and_reports(
 def test_cli_needs_token_and_https(upload_folder: Folder, mdca_server: MdcaServer) -> None:
     folder = upload_folder(1)
     base = [str(folder), "--report-name", "q3"]
-    no_token = CliRunner().invoke(
-        app, [*base, "--portal", mdca_server.url], env={"SHADOWLENS_MDCA_TOKEN": ""}
+    no_token = invoke_cli(
+        "upload", *base, "--portal", mdca_server.url, env={"SHADOWLENS_MDCA_TOKEN": ""}
     )
     assert no_token.exit_code == 2
     assert "set SHADOWLENS_MDCA_TOKEN" in no_token.output
-    plain_http = CliRunner().invoke(app, [*base, "--portal", "http://tenant.example.com"])
+    plain_http = invoke_cli("upload", *base, "--portal", "http://tenant.example.com")
     assert plain_http.exit_code == 2
     assert "must use https" in plain_http.output
     assert mdca_server.requests == []
@@ -278,11 +277,11 @@ def test_token_never_appears_in_outputs(
     mdca_server.faults.clear()
     env = {"SHADOWLENS_MDCA_TOKEN": mdca_token}
     args = [str(folder), "--portal", mdca_server.url, "--report-name", "q3-snapshot"]
-    cli = CliRunner().invoke(app, [*args, "--snapshot"], env=env)
+    cli = invoke_cli("upload", *args, "--snapshot", env=env)
     assert cli.exit_code == 0, cli.output
     mdca_server.token = "rotated"  # our token is now wrong: the error path must not leak it
-    failed = CliRunner().invoke(app, [*args, "--fresh"], env=env)
-    assert failed.exit_code == 1
+    failed = invoke_cli("upload", *args, "--fresh", env=env)
+    assert failed.exit_code == ExitCode.UPLOAD
     assert "rejected the credentials" in failed.output
     uploader = make_uploader(folder)
     captured = capsys.readouterr()

@@ -18,11 +18,10 @@ from urllib.parse import unquote, unquote_plus
 
 import pytest
 from mdca_server import MdcaServer
-from typer.testing import CliRunner
 
+from cli_harness import invoke_cli
 from shadowlens.outputs.mdca import Credentials, UploadError
 from shadowlens.outputs.upload import Uploader, UploadLimits
-from shadowlens.outputs.upload_cmd import app
 
 Folder = Callable[..., Path]
 MakeUploader = Callable[..., Uploader]
@@ -125,9 +124,9 @@ def test_an_echoed_token_is_redacted_in_every_encoding(
     mdca_server.fail("initiate", echo=True, status=500, times=99)
     env = {"SHADOWLENS_MDCA_TOKEN": mdca_token}
     args = [str(folder), "--portal", mdca_server.url, "--report-name", "q3", "--snapshot"]
-    cli = CliRunner().invoke(app, args, env=env)
-    assert cli.exit_code != 0
-    assert _leaks(cli.output, mdca_token) == []
+    result = invoke_cli("upload", *args, env=env)
+    assert result.code != 0
+    assert _leaks(result.out + result.err, mdca_token) == []
 
 
 def test_redact_covers_the_encodings_a_server_may_use() -> None:

@@ -13,8 +13,6 @@ import datetime as dt
 import gzip
 import json
 import re
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any, ClassVar
@@ -341,7 +339,7 @@ def _expected_counts(lines: list[str]) -> tuple[int, int, int]:
     return result.records.height, result.quarantine.height, sum(1 for line in lines if not line)
 
 
-def test_cli_compressed_inputs_and_accounting(tmp_path: Path) -> None:
+def test_cli_compressed_inputs_and_accounting(cli_subprocess, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     names = [p for p in GOLDEN_INPUTS if p.stem != "tz_berlin"]
     lines = [line for path in names for line in read_lines(path)]
     text = "\n".join(lines) + "\n"
@@ -356,11 +354,9 @@ def test_cli_compressed_inputs_and_accounting(tmp_path: Path) -> None:
         zf.writestr("one.log", text)
         zf.writestr("two.log", "\n".join(read_lines(GOLDEN / "bad_lines.log")) + "\n")
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "shadowlens", "parse", str(logs), "--format", "cef",
-         "--year", "2024", "-o", str(out), "--no-progress"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    done = cli_subprocess(
+        "parse", logs, "--format", "cef", "--year", "2024", "-o", out, "--no-progress"
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     files = summary["files"]
@@ -412,14 +408,11 @@ def test_cli_compressed_inputs_and_accounting(tmp_path: Path) -> None:
     assert (extras["cs1"], extras["syslog_host"]) == ("Finance Dept", "zscaler-nss")
 
 
-def test_cli_detects_cef_without_format(tmp_path: Path) -> None:
+def test_cli_detects_cef_without_format(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     src = tmp_path / "fw.log"
     src.write_text("\n".join(read_lines(GOLDEN / "vendors.log")) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    done = subprocess.run(
-        [sys.executable, "-m", "shadowlens", "parse", str(src), "--year", "2024", "-o", str(out), "--no-progress"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+    done = cli("parse", src, "--year", "2024", "-o", out, "--no-progress")
     assert done.returncode == 0, done.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     stats = summary["files"][str(src)]

@@ -12,8 +12,6 @@ import datetime as dt
 import gzip
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -290,29 +288,14 @@ PLAIN_LEEF1 = [
 
 
 @pytest.mark.parametrize("format_args", [[], ["--format", "leef"]], ids=["detected", "named"])
-def test_cli_end_to_end(tmp_path: Path, format_args: list[str]) -> None:
+def test_cli_end_to_end(cli_subprocess, tmp_path: Path, format_args: list[str]) -> None:  # type: ignore[no-untyped-def]
     logs = tmp_path / "logs"
     logs.mkdir()
     with gzip.open(logs / "proxy.log.gz", "wt", encoding="utf-8") as fh:
         fh.write("\n".join(SYSLOG_LEEF) + "\n")
     (logs / "fw.log").write_text("\r\n".join(PLAIN_LEEF1) + "\r\n", encoding="utf-8")
     out = tmp_path / "out"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "shadowlens",
-            "parse",
-            str(logs),
-            "-o",
-            str(out),
-            "--no-progress",
-            *format_args,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = cli_subprocess("parse", logs, "-o", out, "--no-progress", *format_args)
     assert done.returncode == 0, done.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     totals = summary["totals"]

@@ -93,16 +93,16 @@ def test_a_reversed_range_is_a_config_error() -> None:
         ParseOptions(time_range=(2100, 1990))
 
 
-def test_run_and_exports_survive_year_0_and_9999(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_and_exports_survive_year_0_and_9999(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "times.log"
     log.write_text("\n".join(LINES) + "\n", encoding="utf-8")
     out = tmp_path / "out"
-    result = cli_main("run", str(log), "-o", str(out))
+    result = cli("run", str(log), "-o", str(out))
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["totals"]["quarantined"] == 3
     report = json.loads((out / "report.json").read_text())
     assert report["totals"]["time_range"]["first"] == "2023-11-14T22:13:20Z"
     for to in ("mdca", "mdca-custom", "ocsf"):
-        exported = cli_main("export", str(out), "--to", to, "-o", str(tmp_path / to))
+        exported = cli("export", str(out), "--to", to, "-o", str(tmp_path / to))
         assert exported.returncode == 0, (to, exported.stderr)

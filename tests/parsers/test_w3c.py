@@ -11,8 +11,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,9 +18,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from shadowlens.cli import app
 from shadowlens.engine.pipeline import RunConfig, run_parse
 from shadowlens.errors import ConfigError
 from shadowlens.parsers.base import ParseOptions
@@ -315,21 +311,18 @@ def test_filter_result_decides_and_the_other_action_words_stay_in_extras() -> No
 
 
 # -- end to end --------------------------------------------------------------------------
-def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SHADOWLENS_NO_ENTRYPOINTS": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "shadowlens", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+NO_ENTRYPOINTS = {"SHADOWLENS_NO_ENTRYPOINTS": "1"}
 
 
-def test_cli_parses_gz_and_zip_with_detection(tmp_path: Path) -> None:
+def test_cli_parses_gz_and_zip_with_detection(cli_subprocess, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     bluecoat = (GOLDEN / "bluecoat_main.log").read_bytes()
     iis = (GOLDEN / "iis_default.log").read_bytes()
     (tmp_path / "proxy.log.gz").write_bytes(gzip.compress(bluecoat))
     with zipfile.ZipFile(tmp_path / "iis.zip", "w") as archive:
         archive.writestr("W3SVC1/u_ex240301.log", iis)
-    done = cli("parse", "proxy.log.gz", "iis.zip", "-o", "out", cwd=tmp_path)
+    done = cli_subprocess(
+        "parse", "proxy.log.gz", "iis.zip", "-o", "out", cwd=tmp_path, env=NO_ENTRYPOINTS
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     files = summary["files"]
@@ -349,31 +342,28 @@ def test_cli_parses_gz_and_zip_with_detection(tmp_path: Path) -> None:
     assert by_file == [("iis.zip!/W3SVC1/u_ex240301.log", 7), ("proxy.log.gz", 7)]
 
 
-def invoke(*args: str) -> Any:
-    """Run the CLI in-process (typer's runner); entry-point plugins are not loaded."""
-    return CliRunner().invoke(app, list(args), env={"SHADOWLENS_NO_ENTRYPOINTS": "1"})
-
-
-def test_cli_headerless_bluecoat_needs_the_fields_option(tmp_path: Path) -> None:
+def test_cli_headerless_bluecoat_needs_the_fields_option(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     log = tmp_path / "syslog.log"
     log.write_bytes((GOLDEN / "bluecoat_headerless.log").read_bytes())
-    done = invoke("parse", str(log), "--format", "w3c", "-o", str(tmp_path / "a"))
-    assert done.exit_code == 0, done.output
+    done = cli("parse", log, "--format", "w3c", "-o", tmp_path / "a", env=NO_ENTRYPOINTS)
+    assert done.code == 0, done.err
     assert json.loads((tmp_path / "a" / "summary.json").read_text())["totals"]["quarantined"] == 3
     fields = f"fields={BLUECOAT_FIELDS}"
-    done = invoke(
-        "parse", str(log), "--format", "w3c", "--option", fields, "-o", str(tmp_path / "b")
-    )
-    assert done.exit_code == 0, done.output
+    done = cli(
+        "parse", log, "--format", "w3c", "--option", fields, "-o", tmp_path / "b",
+        env=NO_ENTRYPOINTS,
+    )  # fmt: skip
+    assert done.code == 0, done.err
     assert json.loads((tmp_path / "b" / "summary.json").read_text())["totals"]["records"] == 3
-    bad = invoke(
-        "parse", str(log), "--format", "w3c", "--option", "fields=a (b", "-o", str(tmp_path / "c")
-    )
-    assert isinstance(bad.exception, ConfigError)  # the CLI's handler prints it, exit code 2
-    assert "is not a list of #Fields field identifiers" in str(bad.exception)
+    bad = cli(
+        "parse", log, "--format", "w3c", "--option", "fields=a (b", "-o", tmp_path / "c",
+        env=NO_ENTRYPOINTS,
+    )  # fmt: skip
+    assert bad.code == ConfigError.exit_code == 2
+    assert "is not a list of #Fields field identifiers" in bad.err
 
 
-def test_formats_show_names_the_grammar() -> None:
-    done = invoke("formats", "show", "w3c")
-    assert done.exit_code == 0, done.output
-    assert "w3c.lark" in done.output
+def test_formats_show_names_the_grammar(cli) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "show", "w3c", env=NO_ENTRYPOINTS)
+    assert done.code == 0, done.err
+    assert "w3c.lark" in done.out

@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from cli_harness import Cli
 from shadowlens.plugins.manager import FormatEntry
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "shadowlens-stormshield"
@@ -27,17 +28,6 @@ SAMPLE = [
 ]
 
 
-def shadowlens(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real console entry in a fresh interpreter (``python -m shadowlens``)."""
-    return subprocess.run(
-        [sys.executable, "-m", "shadowlens", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-
-
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
     path = tmp_path / "sample.log"
@@ -45,16 +35,18 @@ def sample(tmp_path: Path) -> Path:
     return path
 
 
-def test_formats_lists_stormshield_with_its_distribution(example_entry: FormatEntry) -> None:
-    result = shadowlens("formats")  # a subprocess: entry points as a fresh process sees them
+def test_formats_lists_stormshield_with_its_distribution(
+    example_entry: FormatEntry, cli_subprocess: Cli
+) -> None:
+    result = cli_subprocess("formats")  # a subprocess: entry points as a fresh process sees them
     assert result.returncode == 0, result.stderr
     assert " stormshield " in result.stdout
     assert "shadowlens-stormshield" in result.stdout
     assert example_entry.version in result.stdout
 
 
-def test_formats_show_stormshield(example_entry: FormatEntry, cli_main) -> None:  # type: ignore[no-untyped-def]
-    result = cli_main("formats", "show", "stormshield", "--json")
+def test_formats_show_stormshield(example_entry: FormatEntry, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("formats", "show", "stormshield", "--json")
     assert result.returncode == 0, result.stderr
     info = json.loads(result.stdout)
     assert info["plugin"] == "stormshield"
@@ -66,11 +58,11 @@ def test_formats_show_stormshield(example_entry: FormatEntry, cli_main) -> None:
 
 @pytest.mark.parametrize("named", [True, False], ids=["--format stormshield", "detected"])
 def test_parse_produces_records(
-    example_entry: FormatEntry, sample: Path, tmp_path: Path, named: bool, cli_main
+    example_entry: FormatEntry, sample: Path, tmp_path: Path, named: bool, cli, cli_subprocess
 ) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     args = ["parse", str(sample), "-o", str(out), *(["--format", "stormshield"] if named else [])]
-    result = shadowlens(*args) if named else cli_main(*args)
+    result = cli_subprocess(*args) if named else cli(*args)
     assert result.returncode == 0, result.stderr
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     totals = summary["totals"]
@@ -91,15 +83,11 @@ def test_parse_produces_records(
     assert quarantine["log_format"].to_list() == ["stormshield"]
 
 
-def test_disable_plugin_hides_stormshield(
-    example_entry: FormatEntry, sample: Path, cli_main
-) -> None:  # type: ignore[no-untyped-def]
-    listed = cli_main("--disable-plugin", "stormshield", "formats")
+def test_disable_plugin_hides_stormshield(example_entry: FormatEntry, sample: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    listed = cli("--disable-plugin", "stormshield", "formats")
     assert listed.returncode == 0, listed.stderr
     assert " stormshield " not in listed.stdout
-    parsed = cli_main(
-        "--disable-plugin", "stormshield", "parse", str(sample), "--format", "stormshield"
-    )
+    parsed = cli("--disable-plugin", "stormshield", "parse", str(sample), "--format", "stormshield")
     assert parsed.returncode == 2
     assert "unknown format 'stormshield'" in parsed.stderr
     assert "Traceback" not in parsed.stderr

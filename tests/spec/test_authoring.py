@@ -19,8 +19,8 @@ ACME_SPEC = Path(__file__).resolve().parent / "acme" / "acme.toml"
 # -- formats show ---------------------------------------------------------------------------
 
 
-def test_show_cef_is_a_readable_field_table(cli_main) -> None:  # type: ignore[no-untyped-def]
-    done = cli_main("formats", "show", "cef")
+def test_show_cef_is_a_readable_field_table(cli) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "show", "cef")
     assert done.returncode == 0, done.stderr
     text = done.stdout
     assert text.startswith("cef: ArcSight Common Event Format")
@@ -46,9 +46,9 @@ def test_show_cef_is_a_readable_field_table(cli_main) -> None:  # type: ignore[n
     assert "extras:" in example
 
 
-def test_show_a_spec_path(cli_main) -> None:  # type: ignore[no-untyped-def]
+def test_show_a_spec_path(cli) -> None:  # type: ignore[no-untyped-def]
     spec = "tests/spec/acme/acme.toml"
-    done = cli_main("formats", "show", spec)
+    done = cli("formats", "show", spec)
     assert done.returncode == 0, done.stderr
     text = done.stdout
     assert text.startswith("acme-proxy: Acme proxy access log, pipe-delimited")
@@ -66,8 +66,8 @@ def test_show_a_spec_path(cli_main) -> None:  # type: ignore[no-untyped-def]
     assert "extras: (none)" in example
 
 
-def test_show_json_gives_the_facts(cli_main) -> None:  # type: ignore[no-untyped-def]
-    done = cli_main("formats", "show", str(ACME_SPEC), "--json")
+def test_show_json_gives_the_facts(cli) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "show", str(ACME_SPEC), "--json")
     assert done.returncode == 0, done.stderr
     info = json.loads(done.stdout)
     assert info["plugin"] == f"file:{ACME_SPEC}"
@@ -76,19 +76,19 @@ def test_show_json_gives_the_facts(cli_main) -> None:  # type: ignore[no-untyped
     assert info["null"] == ["-"]
 
 
-def test_show_a_format_registered_by_format_file(cli_main) -> None:  # type: ignore[no-untyped-def]
+def test_show_a_format_registered_by_format_file(cli) -> None:  # type: ignore[no-untyped-def]
     for args in (
         ("formats", "show", "acme-proxy", "--format-file", str(ACME_SPEC)),
         ("formats", "--format-file", str(ACME_SPEC), "show", "acme-proxy"),
         ("formats", "show", "acme-proxy", "--formats-dir", str(ACME_SPEC.parent)),
     ):
-        done = cli_main(*args)
+        done = cli(*args)
         assert done.returncode == 0, (args, done.stderr)
         assert f"plugin:   file:{ACME_SPEC}" in done.stdout
 
 
-def test_show_spec_errors_keep_their_exit_code(cli_main, broken_spec) -> None:  # type: ignore[no-untyped-def]
-    done = cli_main("formats", "show", str(broken_spec.spec))
+def test_show_spec_errors_keep_their_exit_code(cli, broken_spec) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "show", str(broken_spec.spec))
     assert done.returncode == broken_spec.cause.exit_code
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -96,8 +96,8 @@ def test_show_spec_errors_keep_their_exit_code(cli_main, broken_spec) -> None:  
         assert needle in done.stderr
 
 
-def test_show_an_unknown_name(cli_main) -> None:  # type: ignore[no-untyped-def]
-    done = cli_main("formats", "show", "acme-proxy")
+def test_show_an_unknown_name(cli) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "show", "acme-proxy")
     assert done.returncode == 2
     assert "unknown format 'acme-proxy'" in done.stderr
 

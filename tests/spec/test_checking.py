@@ -28,7 +28,7 @@ def edit(path: Path, old: str, new: str) -> None:
 # -- formats check ------------------------------------------------------------------------------
 
 
-def test_check_a_clean_sample_exits_0(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_a_clean_sample_exits_0(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sample = tmp_path / "good.log.gz"  # any input parse reads: compressed too
     with gzip.open(sample, "wt", encoding="utf-8") as fh:
         fh.write(
@@ -36,7 +36,7 @@ def test_check_a_clean_sample_exits_0(cli_main, tmp_path: Path) -> None:  # type
             "\n"
             "2025-11-26T10:16:40+0100|10.1.2.4|-|GET|http://198.51.100.7/|403|0|512|DENIED\n"
         )
-    done = cli_main("formats", "check", str(ACME_SPEC), str(sample))
+    done = cli("formats", "check", str(ACME_SPEC), str(sample))
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == f"acme-proxy (file:{ACME_SPEC})"
@@ -49,8 +49,8 @@ def test_check_a_clean_sample_exits_0(cli_main, tmp_path: Path) -> None:  # type
     )
 
 
-def test_check_shows_the_quarantine_reason_with_a_caret(cli_main, acme_log: Path) -> None:  # type: ignore[no-untyped-def]
-    done = cli_main("formats", "check", str(ACME_SPEC), str(acme_log))
+def test_check_shows_the_quarantine_reason_with_a_caret(cli, acme_log: Path) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "check", str(ACME_SPEC), str(acme_log))
     assert done.returncode == 1
     lines = done.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if "QUARANTINED" in line)
@@ -63,12 +63,12 @@ def test_check_shows_the_quarantine_reason_with_a_caret(cli_main, acme_log: Path
     assert lines[-1].startswith("FAILED (1 finding(s)): 3 line(s): 2 record(s), 1 quarantined")
 
 
-def test_check_the_caret_points_into_the_line(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_the_caret_points_into_the_line(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sample = tmp_path / "s.log"
     sample.write_text(
         "2025-11-26T10:15:02+0100|10.1.2.3||POST|u|200|1|2|ALLOWED\n", encoding="utf-8"
     )
-    done = cli_main("formats", "check", str(ACME_SPEC), str(sample))
+    done = cli("formats", "check", str(ACME_SPEC), str(sample))
     assert done.returncode == 1
     lines = done.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if line.strip().startswith("syntax:"))
@@ -94,8 +94,8 @@ def test_check_a_long_line_shows_a_window_around_the_column(tmp_path: Path) -> N
     assert shown[caret.index("^") :].startswith("|extra")
 
 
-def test_check_json(cli_main, acme_log: Path) -> None:  # type: ignore[no-untyped-def]
-    done = cli_main("formats", "check", str(ACME_SPEC), str(acme_log), "--json")
+def test_check_json(cli, acme_log: Path) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "check", str(ACME_SPEC), str(acme_log), "--json")
     assert done.returncode == 1
     report = json.loads(done.stdout)
     assert report["ok"] is False
@@ -109,18 +109,18 @@ def test_check_json(cli_main, acme_log: Path) -> None:  # type: ignore[no-untype
     ]
 
 
-def test_check_problems_only(cli_main, acme_log: Path) -> None:  # type: ignore[no-untyped-def]
-    done = cli_main("formats", "check", str(ACME_SPEC), str(acme_log), "--problems-only")
+def test_check_problems_only(cli, acme_log: Path) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "check", str(ACME_SPEC), str(acme_log), "--problems-only")
     assert done.returncode == 1
     assert " ok " not in done.stdout
     assert "QUARANTINED" in done.stdout
 
 
-def test_check_a_failing_example_exits_1(cli_main, acme_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_a_failing_example_exits_1(cli, acme_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     edit(acme_dir / "acme.toml", "bytes_up = 5120", "bytes_up = 999")
     sample = tmp_path / "empty.log"
     sample.write_text("", encoding="utf-8")
-    done = cli_main("formats", "check", str(acme_dir / "acme.toml"), str(sample))
+    done = cli("formats", "check", str(acme_dir / "acme.toml"), str(sample))
     assert done.returncode == 1
     assert "  example 1: FAIL" in done.stdout
     assert "    bytes_up: expected 999, got 5120" in done.stdout
@@ -138,10 +138,8 @@ def test_check_an_untimed_line_is_a_record_not_a_finding(tmp_path: Path) -> None
     assert "no usable event time" in render_check(report)
 
 
-def test_check_spec_errors_keep_their_code_and_message(
-    cli_main, broken_spec, acme_log: Path
-) -> None:  # type: ignore[no-untyped-def]
-    done = cli_main("formats", "check", str(broken_spec.spec), str(acme_log))
+def test_check_spec_errors_keep_their_code_and_message(cli, broken_spec, acme_log: Path) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "check", str(broken_spec.spec), str(acme_log))
     assert done.returncode == broken_spec.cause.exit_code  # 2 for a spec, 4 for a grammar
     assert done.stdout == ""
     err = done.stderr.strip()
@@ -152,19 +150,19 @@ def test_check_spec_errors_keep_their_code_and_message(
         assert needle in err
 
 
-def test_check_a_missing_sample_is_an_input_error(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    done = cli_main("formats", "check", str(ACME_SPEC), str(tmp_path / "nope.log"))
+def test_check_a_missing_sample_is_an_input_error(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    done = cli("formats", "check", str(ACME_SPEC), str(tmp_path / "nope.log"))
     assert done.returncode == 3
     assert "nope.log" in done.stderr
 
 
-def test_check_a_builtin_by_name(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_a_builtin_by_name(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sample = tmp_path / "cef.log"
     sample.write_text(
         "CEF:0|Zscaler|NSSWeblog|5.0|Allowed|Allowed|3|rt=1700000000000 src=10.0.0.1 in=100 out=7\n",
         encoding="utf-8",
     )
-    done = cli_main("formats", "check", "cef", str(sample))
+    done = cli("formats", "check", "cef", str(sample))
     assert done.returncode == 0, done.stdout
     assert done.stdout.startswith("cef (shadowlens.formats.cef)")
     assert "1 agree" in done.stdout
@@ -221,7 +219,7 @@ def test_check_counts_fallback_lines_without_failing(tmp_path: Path) -> None:
     assert "only Lark accepts this line" in render_check(report)
 
 
-def test_check_a_format_with_directives(cli_main, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_check_a_format_with_directives(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     sample = tmp_path / "u_ex.log"
     sample.write_text(
         "#Version: 1.0\n"
@@ -229,7 +227,7 @@ def test_check_a_format_with_directives(cli_main, tmp_path: Path) -> None:  # ty
         "2024-03-01 10:00:00 192.0.2.1 GET /a 200\n",
         encoding="utf-8",
     )
-    done = cli_main("formats", "check", "w3c", str(sample))
+    done = cli("formats", "check", "w3c", str(sample))
     assert done.returncode == 0, done.stdout
     lines = done.stdout.splitlines()
     assert re.match(r"\s+1\s+directive\s+#Version: 1\.0$", lines[2])

@@ -1,7 +1,7 @@
 """The acme spec of issue 7 (a .toml + .lark, no Python) through ``parse`` and ``run``.
 
 Real files in, real Parquet out; the console entry point runs in-process
-(``cli_main``) or as a subprocess where the environment matters.
+(``cli``) or as a subprocess where the environment matters.
 """
 
 from __future__ import annotations
@@ -9,26 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from shadowlens.errors import ExitCode
+
 UTC = dt.UTC
 
 
-def shadowlens(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m shadowlens ARGS`` in a subprocess (the real console entry)."""
-    return subprocess.run(
-        [sys.executable, "-m", "shadowlens", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-        env={**os.environ, "SHADOWLENS_NO_ENTRYPOINTS": "1", **(env or {})},
-    )
+NO_ENTRYPOINTS = {"SHADOWLENS_NO_ENTRYPOINTS": "1"}
 
 
 def check_acme_output(out: Path) -> None:
@@ -60,11 +51,11 @@ def check_acme_output(out: Path) -> None:
 
 @pytest.mark.parametrize("named", [False, True], ids=["detected", "--format acme-proxy"])
 def test_parse_with_a_format_file(
-    cli_main, acme_dir: Path, acme_log: Path, tmp_path: Path, named: bool
+    cli, acme_dir: Path, acme_log: Path, tmp_path: Path, named: bool
 ) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     named_args = ["--format", "acme-proxy"] if named else []
-    done = cli_main(
+    done = cli(
         "parse", str(acme_log), "-o", str(out), "--format-file", str(acme_dir / "acme.toml"),
         *named_args, "--no-progress",
     )  # fmt: skip
@@ -72,9 +63,9 @@ def test_parse_with_a_format_file(
     check_acme_output(out)
 
 
-def test_run_with_a_format_file(cli_main, acme_dir: Path, acme_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_run_with_a_format_file(cli, acme_dir: Path, acme_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
-    done = cli_main(
+    done = cli(
         "run", str(acme_log), "-o", str(out), "--format-file", str(acme_dir / "acme.toml"),
         "--no-progress",
     )  # fmt: skip
@@ -85,9 +76,9 @@ def test_run_with_a_format_file(cli_main, acme_dir: Path, acme_log: Path, tmp_pa
     assert "acme-proxy" in json.dumps(report)
 
 
-def test_parse_with_a_formats_dir(cli_main, acme_dir: Path, acme_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_parse_with_a_formats_dir(cli, acme_dir: Path, acme_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
-    done = cli_main(
+    done = cli(
         "parse", str(acme_log), "-o", str(out), "--formats-dir", str(acme_dir), "--no-progress"
     )
     assert done.returncode == 0, done.stderr
@@ -95,25 +86,26 @@ def test_parse_with_a_formats_dir(cli_main, acme_dir: Path, acme_log: Path, tmp_
 
 
 def test_formats_path_env_var_in_a_subprocess(
-    acme_dir: Path, acme_log: Path, tmp_path: Path
-) -> None:
+    cli_subprocess, acme_dir: Path, acme_log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
-    env = {"SHADOWLENS_FORMATS_PATH": os.pathsep.join([str(tmp_path / "empty"), str(acme_dir)])}
+    env = {
+        **NO_ENTRYPOINTS,
+        "SHADOWLENS_FORMATS_PATH": os.pathsep.join([str(tmp_path / "empty"), str(acme_dir)]),
+    }
     (tmp_path / "empty").mkdir()
-    done = shadowlens("parse", str(acme_log), "-o", str(out), "--no-progress", env=env)
+    done = cli_subprocess("parse", str(acme_log), "-o", str(out), "--no-progress", env=env)
     assert done.returncode == 0, done.stderr
     check_acme_output(out)
-    listed = shadowlens("formats", env=env)
+    listed = cli_subprocess("formats", env=env)
     assert listed.returncode == 0, listed.stderr
     assert "acme-proxy" in listed.stdout
     assert "spec file" in listed.stdout
 
 
-def test_without_the_spec_the_file_is_not_recognised(
-    cli_main, acme_log: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_without_the_spec_the_file_is_not_recognised(cli, acme_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
-    done = cli_main("parse", str(acme_log), "-o", str(out), "--no-progress")
+    done = cli("parse", str(acme_log), "-o", str(out), "--no-progress")
     assert done.returncode == 0, done.stderr
     quarantine = pl.read_parquet(out / "quarantine")
     assert set(quarantine["error_code"]) == {"no_format"}
@@ -130,46 +122,47 @@ def assert_one_line_error(stderr: str, *needles: str) -> None:
 
 @pytest.mark.parametrize("command", ["parse", "run"])
 def test_a_broken_spec_stops_before_anything_is_written(
-    cli_main, broken_spec, acme_log: Path, tmp_path: Path, command: str
+    cli, broken_spec, acme_log: Path, tmp_path: Path, command: str
 ) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
-    done = cli_main(
+    done = cli(
         command, str(acme_log), "-o", str(out), "--format-file", str(broken_spec.spec),
         "--no-progress",
     )  # fmt: skip
-    assert done.returncode == 5  # PluginError: the spec fails to register
+    assert done.returncode == ExitCode.FORMAT  # PluginError: the spec fails to register
     assert_one_line_error(done.stderr, str(broken_spec.spec), *broken_spec.where)
     assert not out.exists()
 
 
-def test_a_broken_spec_in_a_subprocess(broken_spec, acme_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_spec_in_a_subprocess(
+    cli_subprocess, broken_spec, acme_log: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
-    done = shadowlens(
-        "parse", str(acme_log), "-o", str(out), "--formats-dir", str(broken_spec.spec.parent)
-    )
-    assert done.returncode == 5
+    done = cli_subprocess(
+        "parse", str(acme_log), "-o", str(out), "--formats-dir", str(broken_spec.spec.parent),
+        env=NO_ENTRYPOINTS,
+    )  # fmt: skip
+    assert done.returncode == ExitCode.FORMAT
     assert_one_line_error(done.stderr, *broken_spec.where)
     assert not out.exists()
 
 
 def test_a_name_clash_with_cef_names_both_plugins(
-    cli_main, acme_dir: Path, acme_log: Path, tmp_path: Path
+    cli, acme_dir: Path, acme_log: Path, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     spec = acme_dir / "acme.toml"
     spec.write_text(
         spec.read_text(encoding="utf-8").replace('"acme-proxy"', '"cef"'), encoding="utf-8"
     )
     out = tmp_path / "out"
-    done = cli_main("parse", str(acme_log), "-o", str(out), "--format-file", str(spec))
-    assert done.returncode == 5
+    done = cli("parse", str(acme_log), "-o", str(out), "--format-file", str(spec))
+    assert done.returncode == ExitCode.FORMAT
     assert_one_line_error(done.stderr, "'cef'", "'shadowlens.formats.cef'", f"'file:{spec}'")
     assert not out.exists()
 
 
-def test_a_missing_format_file(cli_main, acme_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_format_file(cli, acme_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     missing = tmp_path / "nope.toml"
-    done = cli_main(
-        "parse", str(acme_log), "-o", str(tmp_path / "out"), "--format-file", str(missing)
-    )
-    assert done.returncode == 5
+    done = cli("parse", str(acme_log), "-o", str(tmp_path / "out"), "--format-file", str(missing))
+    assert done.returncode == ExitCode.FORMAT
     assert_one_line_error(done.stderr, str(missing), "no such format spec file")

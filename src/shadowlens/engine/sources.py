@@ -107,6 +107,9 @@ class Source:
         except (OSError, zipfile.BadZipFile, lzma.LZMAError, zstandard.ZstdError) as exc:
             msg = f"{self.name}: cannot open: {exc}"
             raise InputError(msg) from exc
+        except (RuntimeError, NotImplementedError) as exc:  # zipfile: encrypted, unknown method
+            msg = f"{self.name}: cannot open the zip member: {exc} (not supported: unpack it first)"
+            raise InputError(msg) from exc
 
 
 def _decompress(stream: io.BufferedReader[Any]) -> BinaryIO:
@@ -134,7 +137,11 @@ def discover(inputs: Sequence[str]) -> list[Source]:
     seen: set[Path] = set()
     for spec in inputs:
         for path in _expand(spec):
-            resolved = path.resolve()
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+                msg = f"{path}: cannot resolve: {exc}"
+                raise InputError(msg) from exc
             if resolved in seen:
                 continue
             seen.add(resolved)

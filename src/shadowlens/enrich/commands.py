@@ -20,7 +20,8 @@ from shadowlens.enrich.catalog import load_catalog, validate
 from shadowlens.enrich.defender import import_defender_csv, write_overlay_toml
 from shadowlens.enrich.match import explain
 from shadowlens.enrich.pseudonymize import Pseudonymizer
-from shadowlens.errors import ShadowlensError
+from shadowlens.errors import OutputError, ShadowlensError
+from shadowlens.paths import os_error
 
 app = typer.Typer(help="Inspect, extend and check the cloud-app catalog.", no_args_is_help=True)
 users_app = typer.Typer(help="Work with pseudonymised user names.", no_args_is_help=True)
@@ -35,7 +36,7 @@ CatalogOpt = Annotated[
 
 def _fail(exc: ShadowlensError) -> typer.Exit:
     exc.show()
-    return typer.Exit(exc.exit_code)
+    return typer.Exit(int(exc.exit_code))
 
 
 @app.command()
@@ -85,7 +86,10 @@ def import_(
         entries = import_defender_csv(csv_path, load_catalog(catalog or ()))
     except ShadowlensError as exc:
         raise _fail(exc) from exc
-    n = write_overlay_toml(entries, output)
+    try:
+        n = write_overlay_toml(entries, output)
+    except OSError as exc:
+        raise _fail(os_error(exc, output)) from exc
     custom = sum(1 for e in entries if e.tags and "custom" in e.tags)
     typer.echo(f"wrote {n} apps ({custom} custom) to {output}")
 
@@ -114,6 +118,31 @@ def validate_cmd(
 @users_app.callback()
 def _users() -> None:
     """Work with pseudonymised user names (keeps ``users`` a group even with one command)."""
+
+
+@users_app.command()
+def keygen(
+    key_file: Annotated[Path, typer.Argument(help="Key file to create (never overwritten).")],
+) -> None:
+    """Create a random secret key file for --anonymize-users (readable by you only)."""
+    import os
+    import secrets
+
+    try:
+        # O_EXCL: an existing key is never replaced (its tokens could no longer be revealed)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as exc:
+        msg = f"{key_file}: already exists; keep it (its tokens need it) or choose another name"
+        raise _fail(OutputError(msg)) from exc
+    except OSError as exc:
+        raise _fail(os_error(exc, key_file)) from exc
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(32) + "\n")
+    except OSError as exc:
+        key_file.unlink(missing_ok=True)
+        raise _fail(os_error(exc, key_file)) from exc
+    typer.echo(f"wrote a new key to {key_file}; keep it secret, and keep it", err=True)
 
 
 @users_app.command()

@@ -25,6 +25,7 @@ from shadowlens.enrich.catalog import load_catalog
 from shadowlens.errors import ConfigError, ShadowlensError
 from shadowlens.outputs.blockscript import BlockList, Policy, build_blocklist, safe_repr
 from shadowlens.outputs.blockscript_targets import TARGETS, Script, render
+from shadowlens.paths import os_error
 
 __all__ = ["app", "blockscript"]
 
@@ -157,10 +158,9 @@ def blockscript(
             try:
                 output.write_text(script.text, encoding="utf-8", newline="\n")
             except OSError as exc:
-                msg = f"{output}: cannot write: {exc.strerror}"
-                raise ConfigError(msg) from exc
+                raise os_error(exc, output) from exc
             dest = str(output)
     except ShadowlensError as exc:
         exc.show()
-        raise typer.Exit(exc.exit_code) from exc
+        raise typer.Exit(int(exc.exit_code)) from exc
     _account(bl, script, dest)

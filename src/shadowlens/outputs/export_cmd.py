@@ -34,6 +34,7 @@ from shadowlens.outputs.mdca_export import (
 )
 from shadowlens.outputs.ocsf import export_ocsf
 from shadowlens.outputs.scan import scan_records
+from shadowlens.paths import check_output_dir, check_parquet_parts, os_error
 
 __all__ = ["app", "export", "parse_size", "scan_records"]
 
@@ -116,6 +117,8 @@ def export(
     """Write Defender for Cloud Apps upload-ready files, or an OCSF Parquet dataset."""
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
+        check_output_dir(out)
+        check_parquet_parts(records / "records" if (records / "records").is_dir() else records)
         frame = scan_records(records)
         if to == "ocsf":
             result = export_ocsf(frame, out, batch_rows=batch_rows)
@@ -131,9 +134,13 @@ def export(
             to, source, max_bytes, for_api, size_basis, max_age_days, as_of, timestamp_format
         )
         outcome = export_mdca(frame, out, replace(options, batch_rows=batch_rows, level=gzip_level))
+    except OSError as exc:  # reading the records or writing the export
+        error = os_error(exc, out)
+        error.show()
+        raise typer.Exit(int(error.exit_code)) from None
     except ShadowlensError as error:
         error.show()
-        raise typer.Exit(error.exit_code) from None
+        raise typer.Exit(int(error.exit_code)) from None
     _print_mdca(err, outcome, out)
     for path in outcome.settings_files:
         if path.suffix == ".txt":

@@ -16,7 +16,7 @@ from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
 
-from shadowlens.errors import ConfigError, InputError, ShadowlensError
+from shadowlens.errors import ConfigError, InputError, UploadError
 
 __all__ = [
     "AUTH_ENV",
@@ -57,10 +57,6 @@ MAX_BLOCKS = 50_000  # Azure's limit of blocks per blob
 _READ_CHUNK = 256 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _REPORT_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
-
-
-class UploadError(ShadowlensError):
-    """The portal or the blob storage failed or refused part of an upload."""
 
 
 class UploadAuthError(UploadError):

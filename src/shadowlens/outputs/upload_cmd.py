@@ -105,7 +105,7 @@ def upload(
             summary = uploader.run()
     except ShadowlensError as err:
         err.show()
-        raise typer.Exit(err.exit_code) from None
+        raise typer.Exit(int(err.exit_code)) from None
     except KeyboardInterrupt:
         console.print("interrupted; rerun the same command to resume", markup=False)
         raise typer.Exit(130) from None
