@@ -182,6 +182,13 @@ AnonOpt = Annotated[
 KeyOpt = Annotated[
     Path | None, typer.Option("--key-file", help="Secret key file for --anonymize-users.")
 ]
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline",
+        help="Output folder of a previous run: the report lists the apps new since then.",
+    ),
+]
 
 
 @app.command()
@@ -201,6 +208,7 @@ def run(
     progress: ProgressOpt = None,
     format_file: FormatFileOpt = None,
     formats_dir: FormatsDirOpt = None,
+    baseline: BaselineOpt = None,
 ) -> None:
     """The main job: parse + enrich + records, quarantine, summary and report (HTML + JSON)."""
     from shadowlens.engine.job import JobConfig, run_job
@@ -208,6 +216,8 @@ def run(
     if anonymize_users and key_file is None:
         msg = "--anonymize-users needs --key-file (a file holding a secret of at least 16 bytes)"
         raise ConfigError(msg)
+    if baseline is not None:
+        _check_baseline(baseline)
     plugins = _plugins(format_file, formats_dir)
     summary = run_job(
         JobConfig(
@@ -221,15 +231,32 @@ def run(
             progress=sys.stderr.isatty() if progress is None else progress,
             plugins=plugins,
             workers=workers,
+            baseline=baseline,
         )
     )
     print_summary(summary, out_dir)
     err.print(f"report: {out_dir / 'report.html'}")
 
 
+def _check_baseline(baseline: Path) -> None:
+    """Refuse a ``--baseline`` that is not a previous output before any work is done."""
+    from shadowlens.outputs.report import read_baseline
+
+    read_baseline(baseline)
+
+
 @app.command()
 def report(
     out_dir: Annotated[Path, typer.Argument(help="A folder written by parse or run.")],
+    catalog: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--catalog",
+            help="Re-apply the starter catalog plus this user catalog or overlay (TOML/CSV, "
+            "repeatable) to the saved records; nothing is parsed again.",
+        ),
+    ] = None,
+    baseline: BaselineOpt = None,
 ) -> None:
     """Rebuild report.html and report.json from out/records and out/quarantine."""
     from shadowlens.outputs.report import write_report
@@ -237,7 +264,14 @@ def report(
     if not (out_dir / "records").is_dir():
         msg = f"{out_dir}: no records/ folder here; run 'shadowlens run' first"
         raise ConfigError(msg)
-    json_path, html_path = write_report(out_dir)
+    if baseline is not None:
+        _check_baseline(baseline)
+    loaded = None
+    if catalog:
+        from shadowlens.enrich import load_catalog
+
+        loaded = load_catalog(catalog)
+    json_path, html_path = write_report(out_dir, catalog=loaded, baseline=baseline)
     err.print(f"wrote {json_path} and {html_path}")
 
 

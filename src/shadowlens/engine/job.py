@@ -41,6 +41,7 @@ class JobConfig:
     progress: bool = False
     plugins: Plugins | None = None
     workers: int = 2
+    baseline: Path | None = None
 
 
 def sample_logs() -> list[str]:
@@ -85,5 +86,5 @@ def run_job(config: JobConfig) -> dict[str, Any]:
     if config.report:
         from shadowlens.outputs.report import write_report
 
-        write_report(config.out_dir)
+        write_report(config.out_dir, baseline=config.baseline)
     return summary

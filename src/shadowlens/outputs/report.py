@@ -406,14 +406,43 @@ def _status_summary(frame: pl.DataFrame, totals: dict[str, Any]) -> list[dict[st
     return rows
 
 
-def _baseline_apps(baseline: Path) -> tuple[set[str], dict[str, Any]]:
-    """The app ids of a previous run's folder (its ``report.json``, else its records)."""
+def read_baseline(baseline: Path) -> tuple[set[str], dict[str, Any]]:
+    """The app ids seen by a previous run, for the "new apps" finding.
+
+    Parameters
+    ----------
+    baseline
+        The previous run's output folder (its ``report.json``, else its
+        ``records/``), or a ``report.json`` file.
+
+    Returns
+    -------
+    tuple
+        The app ids, and what the report says about the baseline (``path``,
+        ``apps``, ``generated_at``).
+
+    Raises
+    ------
+    ConfigError
+        Neither a ``report.json`` nor ``records/`` is there.
+    InputError
+        The ``report.json`` is not a shadowlens report.
+
+    Examples
+    --------
+    >>> import json, pathlib, tempfile
+    >>> old = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (old / "report.json").write_text(json.dumps({"apps": [{"app_id": "slack"}]}))
+    >>> read_baseline(old)[0]
+    {'slack'}
+    """
     path = baseline / "report.json" if baseline.is_dir() else baseline
     if path.is_file():
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             ids = {str(app["app_id"]) for app in data["apps"]}
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            # ValueError covers json.JSONDecodeError
             msg = f"{path}: not a shadowlens report.json ({exc.__class__.__name__}: {exc})"
             raise InputError(msg) from exc
         info = {"path": str(baseline), "apps": len(ids)}
@@ -584,9 +613,9 @@ def _generator(
         "report_schema": REPORT_SCHEMA,
         "generated_at": _iso(generated_at or dt.datetime.now(dt.UTC)),
     }
-    catalog = summary.get("catalog")
+    run_catalog = summary.get("catalog")
     info["catalog_version"] = summary.get("catalog_version") or (
-        catalog.get("version") if isinstance(catalog, dict) else None
+        run_catalog.get("version") if isinstance(run_catalog, dict) else None
     )
     # the catalog re-applied by ``report --catalog`` replaces the run's
     info["catalog_reapplied"] = catalog is not None
@@ -680,7 +709,7 @@ def build_report(
     (0, [], 'sanctioned')
     """
     folder = Path(out_dir)
-    known = _baseline_apps(Path(baseline)) if baseline is not None else None
+    known = read_baseline(Path(baseline)) if baseline is not None else None
     summary = _read_summary(folder)
     records = _records(folder, catalog)
     sums = _totals_query(records).collect(engine="streaming")
