@@ -36,8 +36,10 @@ def scale_records(
     rng = np.random.default_rng(seed)
     user_ix = np.concatenate([np.arange(min(users, records)), _zipf_index(rng, records, users)])
     user_ix = user_ix[:records]
-    app_ix = _zipf_index(rng, records, apps)
+    app_ix = np.concatenate([np.arange(min(apps, records)), _zipf_index(rng, records, apps)])
+    app_ix = app_ix[:records]
     catalogued = rng.random(records) < 0.8
+    catalogued[:apps] = True  # every user and every app appears at least once
     up = rng.integers(0, 200_000, records, dtype=np.uint64)
     down = rng.integers(0, 2_000_000, records, dtype=np.uint64)
     seconds = rng.integers(0, span_hours * 3600, records)

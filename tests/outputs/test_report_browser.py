@@ -373,3 +373,67 @@ def test_screenshot(loaded: dict[str, Any], tmp_path_factory: pytest.TempPathFac
     keep = os.environ.get("SHADOWLENS_SCREENSHOT")
     if keep:
         shutil.copyfile(target, keep)
+
+
+@pytest.fixture(scope="module")
+def scale_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A report of 1M records from 100,000 users to 5,000 apps (issue 11's sizes)."""
+    from report_scale import make_scale_out_dir
+
+    out = make_scale_out_dir(tmp_path_factory.mktemp("scale"))
+    _, html = write_report(out, generated_at=dt.datetime(2024, 6, 1, tzinfo=dt.UTC))
+    return html
+
+
+@pytest.mark.slow
+def test_scale_100k_users_5k_apps(browser_context: Any, scale_html: Path) -> None:
+    """Open, search and drill down in a report of 100,000 users and 5,000 apps.
+
+    The page must answer each step (the waits fail after 30 s, a frozen page); the
+    times are printed, not asserted (speed belongs in benchmarks/).
+    """
+    from playwright.sync_api import expect
+
+    report = _report(scale_html)
+    assert len(report["users"]["user"]) == 100_000
+    assert len(report["apps"]) == 5_000
+    assert scale_html.stat().st_size < 20_000_000  # 1M records
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(scale_html.as_uri(), wait_until="load")
+    page.wait_for_selector("body[data-ready='true']", timeout=30_000)
+    timings = {"ready_ms": page.evaluate("performance.now()")}
+    expect(page.locator("#users-count")).to_have_text("Showing 100 of 100,000 users")
+    expect(page.locator("#apps-count")).to_have_text("Showing 100 of 5,000 apps")
+
+    start = page.evaluate("performance.now()")
+    page.locator("#users-search").fill("user09999")
+    expect(page.locator("#users-count")).to_contain_text("matching (100,000)", timeout=30_000)
+    timings["search_ms"] = page.evaluate("performance.now()") - start
+    names = _column(page, "users-table", 0)
+    assert names and all("user09999" in name for name in names)
+
+    start = page.evaluate("performance.now()")
+    page.locator("#users-table tbody button.link").first.click()
+    expect(page.locator("#drill-user-apps")).to_be_visible(timeout=30_000)
+    timings["user_drill_ms"] = page.evaluate("performance.now()") - start
+    assert page.inner_text("#drill-title") == names[0]
+
+    start = page.evaluate("performance.now()")
+    page.locator("#drill-user-apps button.link").first.click()
+    expect(page.locator("#drill-app-users")).to_be_visible(timeout=30_000)
+    timings["app_drill_ms"] = page.evaluate("performance.now()") - start
+    page.locator("#drill-close").click()
+
+    start = page.evaluate("performance.now()")
+    page.select_option("#status-filter", "unsanctioned")
+    expect(page.locator("#apps-count")).to_contain_text("matching (5,000)", timeout=30_000)
+    timings["status_filter_ms"] = page.evaluate("performance.now()") - start
+    page.locator("#users-table thead th[data-key='apps'] button").click()
+    expect(page.locator("#users-table th[data-key='apps']")).to_have_attribute(
+        "aria-sort", "descending"
+    )
+    page.close()
+    assert errors == []
+    print(f"\nscale report: {scale_html.stat().st_size / 1e6:.1f} MB; " + json.dumps(timings))
