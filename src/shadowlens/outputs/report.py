@@ -249,22 +249,16 @@ def _queries(records: pl.LazyFrame, every: str) -> dict[str, pl.LazyFrame]:
     user = pl.col("user_name").alias("user")
     named = records.filter(pl.col("user_name").is_not_null())
     return {
-        "apps": _with_counts(
-            catalogued.group_by("app_id").agg(
-                pl.col("app_name").drop_nulls().first().alias("name"),
-                pl.col("app_category").drop_nulls().first().alias("category"),
-                pl.col("app_risk").drop_nulls().first().alias("risk"),
-                pl.col("app_tags").drop_nulls().first().alias("tags"),
-                pl.col("_status").first().alias("status"),
-                *_usage(),
-                pl.col("event_time").min().alias("first_seen"),
-                pl.col("event_time").max().alias("last_seen"),
-            ),
-            "app_id",
-            [
-                _distinct_per(catalogued, "app_id", "user_name", "users"),
-                _distinct_per(catalogued, "app_id", "src_ip", "ips"),
-            ],
+        # users and IPs per app come from the pair tables below (fewer passes)
+        "apps": catalogued.group_by("app_id").agg(
+            pl.col("app_name").drop_nulls().first().alias("name"),
+            pl.col("app_category").drop_nulls().first().alias("category"),
+            pl.col("app_risk").drop_nulls().first().alias("risk"),
+            pl.col("app_tags").drop_nulls().first().alias("tags"),
+            pl.col("_status").first().alias("status"),
+            *_usage(),
+            pl.col("event_time").min().alias("first_seen"),
+            pl.col("event_time").max().alias("last_seen"),
         ),
         "app_domains": catalogued.filter(pl.col("dst_domain").is_not_null())
         .group_by("app_id", "dst_domain")
@@ -297,24 +291,13 @@ def _queries(records: pl.LazyFrame, every: str) -> dict[str, pl.LazyFrame]:
                 _distinct_per(catalogued, pl.col("_status").alias("status"), "user_name", "users"),
             ],
         ),
-        "users": _with_counts(
-            named.group_by(user).agg(*_usage(), pl.col("event_time").max().alias("last_seen")),
-            "user",
-            [
-                _distinct_per(named, user, "app_id", "apps"),
-                _distinct_per(named, user, "src_ip", "ips"),
-            ],
-        ),
-        "ips": _with_counts(
-            records.filter(pl.col("src_ip").is_not_null())
-            .group_by(pl.col("src_ip").alias("ip"))
-            .agg(*_usage(), pl.col("event_time").max().alias("last_seen")),
-            "ip",
-            [
-                _distinct_per(records, pl.col("src_ip").alias("ip"), "app_id", "apps"),
-                _distinct_per(records, pl.col("src_ip").alias("ip"), "user_name", "users"),
-            ],
-        ),
+        "users": named.group_by(user).agg(*_usage(), pl.col("event_time").max().alias("last_seen")),
+        "ips": records.filter(pl.col("src_ip").is_not_null())
+        .group_by(pl.col("src_ip").alias("ip"))
+        .agg(*_usage(), pl.col("event_time").max().alias("last_seen")),
+        "user_ips": named.filter(pl.col("src_ip").is_not_null())
+        .group_by(user, pl.col("src_ip").alias("ip"))
+        .agg(),
         "domains": _with_counts(
             uncatalogued.group_by(pl.col("dst_domain").alias("domain")).agg(
                 *_usage(),
@@ -626,6 +609,22 @@ def _generator(
     return info
 
 
+def _count(frame: pl.DataFrame, pairs: pl.DataFrame, key: str, alias: str) -> pl.DataFrame:
+    counts = pairs.group_by(key).agg(pl.len().cast(pl.UInt32).alias(alias))
+    return frame.join(counts, on=key, how="left").with_columns(pl.col(alias).fill_null(0))
+
+
+def _count_pairs(frames: dict[str, pl.DataFrame]) -> None:
+    """Add the distinct counts that the pair tables give (users and IPs per app, ...)."""
+    user_apps, app_ips, user_ips = frames["user_apps"], frames["app_ips"], frames["user_ips"]
+    apps = _count(frames["apps"], user_apps, "app_id", "users")
+    frames["apps"] = _count(apps, app_ips, "app_id", "ips")
+    users = _count(frames["users"], user_apps, "user", "apps")
+    frames["users"] = _count(users, user_ips, "user", "ips")
+    ips = _count(frames["ips"], app_ips, "ip", "apps")
+    frames["ips"] = _count(ips, user_ips, "ip", "users")
+
+
 def _sorted(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return frame.sort(
         ["traffic", "transactions", key], descending=[True, True, False], nulls_last=True
@@ -718,6 +717,7 @@ def build_report(
     queries = _queries(records, "1h" if hourly else "1d")
     # one query at a time: concurrent streaming queries only add up their memory
     frames = {name: query.collect(engine="streaming") for name, query in queries.items()}
+    _count_pairs(frames)
     distinct = {"apps": frames["apps"].height, "users": frames["users"].height}
     distinct |= {"source_ips": frames["ips"].height}
     distinct |= {"uncatalogued_domains": frames["domains"].height}
