@@ -89,6 +89,12 @@ _DOWN = pl.col("bytes_down").fill_null(0)
 _TRAFFIC = pl.coalesce(pl.col("bytes_total"), _UP + _DOWN)
 _COUNT_TRUE = pl.UInt64
 _TIME = pl.Datetime("us", "UTC")
+#: How every query runs: streamed, and without common-subplan elimination, which
+#: would cache a scan that two branches of a query share (all the records).
+_STREAMING: dict[str, Any] = {
+    "engine": "streaming",
+    "optimizations": pl.QueryOptFlags(comm_subplan_elim=False),
+}
 
 
 def _scan(folder: Path, columns: dict[str, pl.DataType]) -> pl.LazyFrame:
@@ -438,7 +444,7 @@ def read_baseline(baseline: Path) -> tuple[set[str], dict[str, Any]]:
         frame = _scan(baseline / "records", {"app_id": pl.String()}).select(
             pl.col("app_id").drop_nulls().unique()
         )
-        ids = set(frame.collect(engine="streaming")["app_id"].to_list())
+        ids = set(frame.collect(**_STREAMING)["app_id"].to_list())
         return ids, {"path": str(baseline), "apps": len(ids), "generated_at": None}
     msg = f"--baseline {baseline}: no report.json or records/ of a previous run there"
     raise ConfigError(msg)
@@ -553,7 +559,7 @@ def _parse_quality(out_dir: Path, summary: dict[str, Any]) -> dict[str, Any]:
             quarantine.group_by("source_file", "error_code").agg(pl.len().alias("count")),
             untimed,
         ],
-        engine="streaming",
+        **_STREAMING,
     )
     untimed_counts: dict[str, int] = dict(untimed_by_file.iter_rows())
     codes_per_file: dict[str, dict[str, int]] = {}
@@ -711,12 +717,12 @@ def build_report(
     known = read_baseline(Path(baseline)) if baseline is not None else None
     summary = _read_summary(folder)
     records = _records(folder, catalog)
-    sums = _totals_query(records).collect(engine="streaming")
+    sums = _totals_query(records).collect(**_STREAMING)
     first, last = sums["first_seen"][0], sums["last_seen"][0]
     hourly = first is not None and last is not None and last - first < HOURLY_SPAN
     queries = _queries(records, "1h" if hourly else "1d")
     # one query at a time: concurrent streaming queries only add up their memory
-    frames = {name: query.collect(engine="streaming") for name, query in queries.items()}
+    frames = {name: query.collect(**_STREAMING) for name, query in queries.items()}
     _count_pairs(frames)
     distinct = {"apps": frames["apps"].height, "users": frames["users"].height}
     distinct |= {"source_ips": frames["ips"].height}
