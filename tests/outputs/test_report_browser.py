@@ -400,6 +400,16 @@ def test_scale_100k_users_5k_apps(browser_context: Any, scale_html: Path) -> Non
     assert scale_html.stat().st_size < 20_000_000  # 1M records
     page = browser_context.new_page()
     errors: list[str] = []
+    requests: list[str] = []
+
+    def route(route: Any) -> None:  # a page route goes before the context's
+        requests.append(route.request.url)
+        if route.request.url == scale_html.as_uri():
+            route.continue_()
+        else:
+            route.abort()
+
+    page.route("**/*", route)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(scale_html.as_uri(), wait_until="load")
     page.wait_for_selector("body[data-ready='true']", timeout=30_000)
@@ -437,4 +447,5 @@ def test_scale_100k_users_5k_apps(browser_context: Any, scale_html: Path) -> Non
     )
     page.close()
     assert errors == []
+    assert requests == [scale_html.as_uri()]
     print(f"\nscale report: {scale_html.stat().st_size / 1e6:.1f} MB; " + json.dumps(timings))
