@@ -194,11 +194,10 @@ def _columns(frame: pl.DataFrame) -> dict[str, list[Any]]:
 
 
 def _risk_bucket() -> pl.Expr:
-    risk = pl.col("app_risk")
+    """The risk level of an app of the apps table."""
+    risk = pl.col("risk")
     return (
-        pl.when(pl.col("app_id").is_null())
-        .then(pl.lit("uncatalogued"))
-        .when(risk.is_null())
+        pl.when(risk.is_null())
         .then(pl.lit("not_assessed"))
         .when(risk <= 5)
         .then(pl.lit("high"))
@@ -251,7 +250,6 @@ def _queries(records: pl.LazyFrame, every: str) -> dict[str, pl.LazyFrame]:
     uncatalogued = records.filter(pl.col("app_id").is_null() & pl.col("dst_domain").is_not_null())
     bucket = pl.col("event_time").dt.truncate(every).alias("start")
     timed = records.filter(pl.col("event_time").is_not_null())
-    with_level = records.with_columns(_risk_bucket().alias("level"))
     user = pl.col("user_name").alias("user")
     named = records.filter(pl.col("user_name").is_not_null())
     return {
@@ -269,34 +267,13 @@ def _queries(records: pl.LazyFrame, every: str) -> dict[str, pl.LazyFrame]:
         "app_domains": catalogued.filter(pl.col("dst_domain").is_not_null())
         .group_by("app_id", "dst_domain")
         .agg(),
-        "categories": _with_counts(
-            catalogued.group_by(pl.col("app_category").alias("category")).agg(*_usage()),
-            "category",
-            [
-                _distinct_per(
-                    catalogued, pl.col("app_category").alias("category"), "app_id", "apps"
-                ),
-                _distinct_per(
-                    catalogued, pl.col("app_category").alias("category"), "user_name", "users"
-                ),
-            ],
-        ),
-        "risk": _with_counts(
-            with_level.group_by("level").agg(*_usage()),
-            "level",
-            [
-                _distinct_per(with_level, "level", "app_id", "apps"),
-                _distinct_per(with_level, "level", "user_name", "users"),
-            ],
-        ),
-        "status": _with_counts(
-            catalogued.group_by(pl.col("_status").alias("status")).agg(*_usage()),
-            "status",
-            [
-                _distinct_per(catalogued, pl.col("_status").alias("status"), "app_id", "apps"),
-                _distinct_per(catalogued, pl.col("_status").alias("status"), "user_name", "users"),
-            ],
-        ),
+        # categories, statuses and risk levels are summed from the apps table and the
+        # (user, app) pairs; only the users of no catalogued app need a pass of their own
+        "uncatalogued_users": records.filter(
+            pl.col("app_id").is_null() & pl.col("user_name").is_not_null()
+        )
+        .group_by("user_name")
+        .agg(),
         "users": named.group_by(user).agg(*_usage(), pl.col("event_time").max().alias("last_seen")),
         "ips": records.filter(pl.col("src_ip").is_not_null())
         .group_by(pl.col("src_ip").alias("ip"))
@@ -373,6 +350,44 @@ def _top_per(frame: pl.DataFrame, key: str, other: str, n: int) -> pl.DataFrame:
         .group_by(key, maintain_order=True)
         .head(n)
     )
+
+
+def _group_apps(apps: pl.DataFrame, user_apps: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Apps, usage and distinct users per ``key`` (category, status, level) of the apps."""
+    usage = ("traffic", "upload", "download", "transactions", "blocked")
+    users = (
+        user_apps.select("user", "app_id")
+        .join(apps.select("app_id", key), on="app_id")
+        .select(key, "user")
+        .unique()
+        .group_by(key)
+        .agg(pl.len().cast(pl.UInt32).alias("users"))
+    )
+    grouped = apps.group_by(key).agg(
+        *(pl.col(c).sum() for c in usage), pl.len().cast(pl.UInt32).alias("apps")
+    )
+    return grouped.join(users, on=key, how="left", nulls_equal=True).with_columns(
+        pl.col("users").fill_null(0)
+    )
+
+
+def _risk_frame(
+    apps: pl.DataFrame, user_apps: pl.DataFrame, totals: dict[str, Any], users: int
+) -> pl.DataFrame:
+    levels = _group_apps(apps.with_columns(_risk_bucket().alias("level")), user_apps, "level")
+    traffic = totals["traffic"]
+    catalogued = levels.sum()
+    row = {
+        "level": "uncatalogued",
+        "traffic": traffic["total"] - (catalogued["traffic"][0] or 0),
+        "upload": traffic["upload"] - (catalogued["upload"][0] or 0),
+        "download": traffic["download"] - (catalogued["download"][0] or 0),
+        "transactions": totals["transactions"] - totals["catalogued_transactions"],
+        "blocked": totals["blocked_transactions"] - (catalogued["blocked"][0] or 0),
+        "apps": 0,
+        "users": users,
+    }
+    return pl.concat([levels, pl.DataFrame([row], schema=levels.schema)])
 
 
 def _status_summary(frame: pl.DataFrame, totals: dict[str, Any]) -> list[dict[str, Any]]:
@@ -728,6 +743,12 @@ def build_report(
     distinct |= {"source_ips": frames["ips"].height}
     distinct |= {"uncatalogued_domains": frames["domains"].height}
     totals = _totals(sums, distinct)
+    user_apps = frames["user_apps"]
+    frames["categories"] = _group_apps(frames["apps"], user_apps, "category")
+    frames["status"] = _group_apps(frames["apps"], user_apps, "status")
+    frames["risk"] = _risk_frame(
+        frames["apps"], user_apps, totals, frames["uncatalogued_users"].height
+    )
     apps = _apps(frames["apps"], frames["app_domains"])
     users = _sorted(frames["users"], "user")
     agents = frames["agents"].sort(
