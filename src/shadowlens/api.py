@@ -264,6 +264,7 @@ def run(
     progress: bool = False,
     overwrite: bool = False,
     dask: Any = None,
+    baseline: str | Path | None = None,
 ) -> Run:
     """The main job, like ``shadowlens run``: parse, enrich, records and the report.
 
@@ -277,6 +278,9 @@ def run(
         A secret key file: user names are replaced by keyed tokens (``--anonymize-users``).
     report
         Write ``report.html`` and ``report.json`` too.
+    baseline
+        A previous output folder (or its ``report.json``): apps not in it are new in
+        the report's findings (``--baseline``).
 
     Returns
     -------
@@ -313,6 +317,7 @@ def run(
         workers=workers,
         overwrite=overwrite,
         dask=dask,
+        baseline=Path(baseline) if baseline is not None else None,
     )
     with _writing(out):
         summary = run_job(config)

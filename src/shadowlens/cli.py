@@ -365,6 +365,13 @@ KeyOpt = Annotated[
     Path | None,
     typer.Option("--key-file", metavar="FILE", help="Secret key file for --anonymize-users."),
 ]
+BaselineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline",
+        help="Output folder of a previous run: the report lists the apps new since then.",
+    ),
+]
 
 
 @app.command()
@@ -389,6 +396,7 @@ def run(
     scheduler: SchedulerOpt = None,
     dask_workers: DaskWorkersOpt = None,
     as_json: JsonSummaryOpt = False,
+    baseline: BaselineOpt = None,
 ) -> None:
     """The main job: parse, enrich, report (HTML + JSON) under --out.
 
@@ -399,6 +407,8 @@ def run(
     if anonymize_users and key_file is None:
         msg = "--anonymize-users needs --key-file (a file holding a secret of at least 16 bytes)"
         raise ConfigError(msg)
+    if baseline is not None:
+        _check_baseline(baseline)
     dask = _dask_options(executor, scheduler, dask_workers)
     summary = api.run(
         inputs,
@@ -417,15 +427,32 @@ def run(
         progress=_progress(progress),
         overwrite=overwrite,
         dask=dask,
+        baseline=baseline,
     ).summary
     print_summary(summary, out_dir)
     err.print(f"report: {out_dir / 'report.html'}")
     _print_result(summary, out_dir, as_json)
 
 
+def _check_baseline(baseline: Path) -> None:
+    """Refuse a ``--baseline`` that is not a previous output before any work is done."""
+    from shadowlens.outputs.report import read_baseline
+
+    read_baseline(baseline)
+
+
 @app.command()
 def report(
     out_dir: Annotated[Path, typer.Argument(help="A folder written by parse or run.")],
+    catalog: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--catalog",
+            help="Re-apply the starter catalog plus this user catalog or overlay (TOML/CSV, "
+            "repeatable) to the saved records; nothing is parsed again.",
+        ),
+    ] = None,
+    baseline: BaselineOpt = None,
 ) -> None:
     """Rebuild report.html and report.json of a folder written by run."""
     from shadowlens.outputs.report import write_report
@@ -436,8 +463,15 @@ def report(
         raise InputError(msg)
     for folder in (out_dir / "records", out_dir / "quarantine"):
         check_parquet_parts(folder)
+    if baseline is not None:
+        _check_baseline(baseline)
+    loaded = None
+    if catalog:
+        from shadowlens.enrich import load_catalog
+
+        loaded = load_catalog(catalog)
     try:
-        json_path, html_path = write_report(out_dir)
+        json_path, html_path = write_report(out_dir, catalog=loaded, baseline=baseline)
     except OSError as exc:
         raise os_error(exc, out_dir) from exc
     err.print(f"wrote {json_path} and {html_path}")

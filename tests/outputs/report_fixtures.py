@@ -28,7 +28,10 @@ from shadowlens.schema import (
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
-HOSTILE = (SCRIPT, IMG)
+JS_URL = "javascript:alert(1)"
+#: A spreadsheet formula: a CSV cell with it must be neutralised.
+FORMULA = '=HYPERLINK("https://x.test/","click")'
+HOSTILE = (SCRIPT, IMG, JS_URL)
 
 #: (app_id, name, category, risk, tags, domains)
 APPS: tuple[tuple[str, str, str, int | None, list[str] | None, tuple[str, ...]], ...] = (
@@ -130,18 +133,18 @@ def _hostile_record(index: int) -> dict[str, Any]:
 
 
 def _uncatalogued_hostile(index: int) -> dict[str, Any]:
-    host = f"{SCRIPT}.evil.example"
+    host = f"{SCRIPT}.evil.example" if index % 2 else JS_URL
     return {
         "event_time": START + dt.timedelta(days=5, hours=index),
         "src_ip": "10.9.9.8",
-        "user_name": IMG,
+        "user_name": (IMG, FORMULA, JS_URL)[index % 3],
         "dst_host": host,
         "dst_domain": f"{IMG}.example",
-        "url": f"http://{host}/{SCRIPT}",
+        "url": f"http://{host}/{SCRIPT}" if index % 2 else JS_URL,
         "user_agent": SCRIPT,
-        "bytes_up": 10,
+        "bytes_up": 50_000_000,
         "bytes_down": 20,
-        "bytes_total": 30,
+        "bytes_total": 50_000_020,
         "source_file": "logs/proxy-b.log",
         "source_line": 200_000 + index,
     }
@@ -158,7 +161,7 @@ def record_frame(n: int = 1200, *, seed: int = 7, hostile: bool = True) -> pl.Da
     rows = [_record(rng, i) for i in range(n)]
     if hostile:
         rows += [_hostile_record(i) for i in range(3)]
-        rows += [_uncatalogued_hostile(i) for i in range(2)]
+        rows += [_uncatalogued_hostile(i) for i in range(3)]
     frame = pl.DataFrame(rows, schema_overrides={"event_time": pl.Datetime("us", "UTC")})
     return conform(frame, RECORD_POLARS_SCHEMA)
 

@@ -22,7 +22,7 @@ from report_fixtures import (
 )
 
 from shadowlens.outputs.report import build_report, write_report
-from shadowlens.outputs.report_html import json_for_script, render_html
+from shadowlens.outputs.report_html import json_for_script, page_data, render_html
 
 WHEN = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -171,14 +171,23 @@ def test_generator_block_and_stable_output(report: dict[str, Any], out_dir: Path
     assert list(report) == [
         "generator",
         "totals",
+        "findings",
+        "status_summary",
         "apps",
         "categories",
         "risk_levels",
+        "users",
         "top_users",
         "top_source_ips",
         "uncatalogued_domains",
         "top_user_agents",
+        "timeline_granularity",
         "timeline",
+        "drill_down_limits",
+        "user_apps",
+        "app_users",
+        "app_ips",
+        "app_timeline",
         "parse_quality",
     ]
     again = build_report(out_dir, generated_at=WHEN)
@@ -207,7 +216,7 @@ def test_untimed_records_count_but_never_break_time_figures(tmp_path: Path, ever
     totals = report["totals"]
     assert totals["transactions"] == records.height
     assert sum(point["transactions"] for point in report["timeline"]) == timed.height
-    assert all(point["date"] is not None for point in report["timeline"])
+    assert all(point["start"] is not None for point in report["timeline"])
     if timed.height:
         first = timed["event_time"].min()
         assert isinstance(first, dt.datetime)
@@ -280,7 +289,8 @@ def test_hostile_strings_are_escaped(page: str, report: dict[str, Any]) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
     assert len(re.findall(r"<script\b", page)) == 2  # the data block and the page script
-    for place in ("users-table", "agents-table", "apps-table", "domains-table", "codes-table"):
+    # the apps and users tables are built by the page's script (see test_report_browser.py)
+    for place in ("agents-table", "domains-table", "codes-table", "uploads-table", "risky-table"):
         section = page.split(f'id="{place}"', 1)[1].split("</table>", 1)[0]
         assert "&lt;script&gt;" in section, place
     assert "<title>Evil &lt;script&gt;alert(1)&lt;/script&gt;: " in page  # SVG tooltip
@@ -292,7 +302,7 @@ def test_embedded_json_round_trips(page: str, report: dict[str, Any]) -> None:
     assert "<" not in block
     assert ">" not in block
     assert "&" not in block
-    assert json.loads(block) == report
+    assert json.loads(block) == page_data(report)
 
 
 def test_json_for_script_escapes_separators() -> None:
@@ -301,3 +311,168 @@ def test_json_for_script_escapes_separators() -> None:
     assert "\u2029" not in text
     assert json.loads(text) == {"a": "\u2028\u2029</script>&"}
     assert IMG not in str(json_for_script(IMG))
+
+
+def _usage(frame: pl.DataFrame, *keys: str) -> pl.DataFrame:
+    return frame.group_by(*keys).agg(
+        pl.col("bytes_total").sum().alias("traffic"),
+        pl.col("bytes_up").sum().alias("upload"),
+        pl.len().alias("transactions"),
+        (pl.col("action") == "blocked").sum().alias("blocked"),
+    )
+
+
+def test_status_comes_from_tags(report: dict[str, Any], records: pl.DataFrame) -> None:
+    status = {app["app_id"]: app["status"] for app in report["apps"]}
+    assert status == {
+        "dropbox": "unsanctioned",
+        "mega": "unsanctioned",  # ["unsanctioned", "review"]
+        "slack": "sanctioned",
+        "github": "sanctioned",
+        "chatgpt": "monitored",
+        "wetransfer": "unreviewed",  # no tags
+        "gmail": "unreviewed",
+        "zoom": "unreviewed",
+        "evil-app": "unreviewed",  # a custom tag only
+    }
+    summary = {row["status"]: row for row in report["status_summary"]}
+    assert list(summary) == [
+        "sanctioned",
+        "unsanctioned",
+        "monitored",
+        "unreviewed",
+        "uncatalogued",
+    ]
+    for name, row in summary.items():
+        ids = [app_id for app_id, s in status.items() if s == name]
+        mine = records.filter(pl.col("app_id").is_in(ids) if ids else pl.col("app_id").is_null())
+        assert row["apps"] == len(ids), name
+        assert row["traffic"] == mine["bytes_total"].sum(), name
+        assert row["transactions"] == mine.height, name
+        assert row["blocked"] == (mine["action"] == "blocked").sum(), name
+        if name != "uncatalogued":
+            assert row["users"] == mine["user_name"].drop_nulls().n_unique(), name
+    assert summary["uncatalogued"]["domains"] == report["totals"]["uncatalogued_domains"]
+    assert sum(r["traffic"] for r in summary.values()) == report["totals"]["traffic"]["total"]
+
+
+def test_status_precedence_is_case_insensitive(tmp_path: Path) -> None:
+    out = make_out_dir(tmp_path, n=200, hostile=False)
+    frame = pl.read_parquet(out / "records" / "*.parquet")
+    tags = {
+        "dropbox": ["Sanctioned", "UNSANCTIONED"],
+        "slack": ["monitored", "sanctioned"],
+        "github": ["Monitored"],
+        "chatgpt": [],
+    }
+    mapping = pl.DataFrame(
+        {"app_id": list(tags), "new": list(tags.values())},
+        schema={"app_id": pl.String, "new": pl.List(pl.String)},
+    )
+    frame = (
+        frame.with_columns(pl.col("app_id").cast(pl.String))
+        .join(mapping, on="app_id", how="left")
+        .with_columns(
+            pl.when(pl.col("app_id").is_in(list(tags)))
+            .then("new")
+            .otherwise("app_tags")
+            .alias("app_tags")
+        )
+        .drop("new")
+    )
+    for path in (out / "records").iterdir():
+        path.unlink()
+    frame.write_parquet(out / "records" / "part-0000.parquet")
+    status = {app["app_id"]: app["status"] for app in build_report(out)["apps"]}
+    assert status["dropbox"] == "unsanctioned"
+    assert status["slack"] == "sanctioned"
+    assert status["github"] == "monitored"
+    assert status["chatgpt"] == "unreviewed"
+
+
+def test_blocked_per_app(report: dict[str, Any], records: pl.DataFrame) -> None:
+    expected = dict(
+        _usage(records.drop_nulls("app_id"), "app_id").select("app_id", "blocked").iter_rows()
+    )
+    for app in report["apps"]:
+        assert app["blocked"] == expected[app["app_id"]]
+        assert app["blocked_share"] == round(app["blocked"] / app["transactions"], 4)
+
+
+def test_drill_down_tables_match_polars(report: dict[str, Any], records: pl.DataFrame) -> None:
+    pairs = _usage(records.drop_nulls("app_id").drop_nulls("user_name"), "user_name", "app_id")
+    limits = report["drill_down_limits"]
+    for table, key, other, limit in (
+        ("user_apps", "user_name", "app_id", limits["user_apps"]),
+        ("app_users", "app_id", "user_name", limits["app_users"]),
+    ):
+        expected = (
+            pairs.sort(
+                [key, "traffic", "transactions", other], descending=[False, True, True, False]
+            )
+            .group_by(key, maintain_order=True)
+            .head(limit)
+        )
+        got = pl.DataFrame(report[table]).rename({"user": "user_name"})
+        assert got.height == expected.height, table
+        for column in ("user_name", "app_id", "traffic", "upload", "transactions", "blocked"):
+            assert got[column].to_list() == expected[column].to_list(), (table, column)
+    ips = _usage(records.drop_nulls("app_id").drop_nulls("src_ip"), "app_id", "src_ip")
+    got_ips = pl.DataFrame(report["app_ips"])
+    for app in report["apps"]:
+        mine = ips.filter(pl.col("app_id") == app["app_id"]).sort(
+            ["traffic", "transactions", "src_ip"], descending=[True, True, False]
+        )
+        shown = got_ips.filter(pl.col("app_id") == app["app_id"])
+        assert shown["ip"].to_list() == mine["src_ip"].head(10).to_list()
+        assert app["ips"] == mine.height
+    timeline = pl.DataFrame(report["app_timeline"])
+    per_app = dict(timeline.group_by("app_id").agg(pl.col("transactions").sum()).iter_rows())
+    assert per_app == {app["app_id"]: app["transactions"] for app in report["apps"]}
+
+
+def test_user_apps_shrink_when_users_are_many(
+    out_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shadowlens.outputs import report as module
+
+    monkeypatch.setattr(module, "USER_APPS_BUDGET", 10)
+    small = build_report(out_dir, generated_at=WHEN)
+    assert small["drill_down_limits"]["user_apps"] == module.USER_APPS_MIN
+    per_user = pl.DataFrame(small["user_apps"]).group_by("user").len()
+    assert per_user["len"].max() == module.USER_APPS_MIN
+    assert small["users"]["apps"][0] > module.USER_APPS_MIN  # the totals still say how many
+
+
+def test_largest_uploads_match_polars(report: dict[str, Any], records: pl.DataFrame) -> None:
+    unsanctioned = ["dropbox", "mega"]
+    candidates = records.filter(
+        (pl.col("app_id").is_null() | pl.col("app_id").is_in(unsanctioned))
+        & (pl.col("bytes_up") > 0)
+    ).sort("bytes_up", descending=True)
+    uploads = report["findings"]["largest_uploads"]
+    assert [row["upload"] for row in uploads] == candidates["bytes_up"].head(10).to_list()
+    assert uploads[0]["user"] in HOSTILE or uploads[0]["status"] == "uncatalogued"
+    assert {row["status"] for row in uploads} <= {"unsanctioned", "uncatalogued"}
+    risky = report["findings"]["high_risk_apps"]
+    assert [row["app_id"] for row in risky] == [
+        app["app_id"] for app in report["apps"] if app["risk"] is not None and app["risk"] <= 5
+    ]
+    assert report["findings"]["new_apps"] is None
+
+
+def test_hourly_timeline_when_the_logs_span_under_three_days(tmp_path: Path) -> None:
+    from report_scale import make_scale_out_dir
+
+    out = make_scale_out_dir(tmp_path, records=3_000, users=40, apps=30)
+    records = pl.read_parquet(out / "records" / "*.parquet")
+    report = build_report(out, generated_at=WHEN)
+    assert report["timeline_granularity"] == "hour"
+    hours = records["event_time"].dt.truncate("1h").unique().sort()
+    assert [p["start"] for p in report["timeline"]] == [
+        h.strftime("%Y-%m-%dT%H:%M:%SZ") for h in hours
+    ]
+    assert sum(p["transactions"] for p in report["timeline"]) == records.height
+    assert "Transactions per hour" in render_html(report)
+    # 14 days of logs stay daily
+    assert build_report(make_out_dir(tmp_path / "days"))["timeline_granularity"] == "day"

@@ -46,6 +46,8 @@ class JobConfig:
     overwrite: bool = False
     #: Run on a Dask cluster (``--executor dask``) instead of local threads.
     dask: DaskOptions | None = None
+    #: A previous output (or its report.json): its apps are not new in the findings.
+    baseline: Path | None = None
 
 
 def sample_logs() -> list[str]:
@@ -77,7 +79,7 @@ def run_job(config: JobConfig) -> dict[str, Any]:
         if config.report:  # written into the staged folder: published with the records
             from shadowlens.outputs.report import write_report
 
-            write_report(folder)
+            write_report(folder, baseline=config.baseline)
 
     parse: Callable[[RunConfig], dict[str, Any]] = (
         run_parse if config.dask is None else partial(run_parse_dask, options=config.dask)

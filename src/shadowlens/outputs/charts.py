@@ -67,6 +67,7 @@ def bar_chart(
     value_format: Callable[[float], str] = _plain,
     colors: Sequence[str] | None = None,
     width: int = 560,
+    value_labels: Sequence[str] | None = None,
 ) -> Markup:
     """Draw a horizontal bar chart: one labelled bar per item, in the given order.
 
@@ -82,6 +83,8 @@ def bar_chart(
         One colour per item; defaults to cycling :data:`PALETTE`.
     width
         Width of the ``viewBox``; the chart scales to its container.
+    value_labels
+        The text printed after each bar, instead of ``value_format(value)``.
 
     Returns
     -------
@@ -113,7 +116,7 @@ def bar_chart(
                 '<text x="{vx}" y="{ty}" class="chart-value">{shown}</text></g>'
             ).format(
                 label=label,
-                shown=value_format(value),
+                shown=value_labels[index] if value_labels else value_format(value),
                 short=_shorten(label),
                 lx=_num(label_w - 8),
                 ty=text_y,
