@@ -17,7 +17,7 @@ def custom(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     f = tmp_path_factory.mktemp("cat") / "mine.toml"
     f.write_text(
         '[[app]]\nid = "gdrive-test"\nname = "Drive Test"\ncategory = "Cloud storage"\n'
-        'domains = ["drive.google.com"]\n\n'
+        'domains = ["translate.google.com"]\n\n'
         '[[app]]\nid = "exact-test"\nname = "Exact Test"\nhosts = ["upload.dropbox.com"]\n\n'
         '[[app]]\nid = "wild-test"\nname = "Wild Test"\nwildcards = ["*.wild.example"]\n\n'
         '[[app]]\nid = "net-test"\nname = "Net Test"\ncidrs = ["198.51.100.0/24", "2001:db8::/32"]\n\n'
@@ -52,9 +52,9 @@ def test_exact_host_beats_domain(custom: Catalog) -> None:
 
 
 def test_longest_suffix(custom: Catalog) -> None:
-    assert _one(custom, "drive.google.com")["app_id"] == "gdrive-test"
-    assert _one(custom, "x.drive.google.com")["app_id"] == "gdrive-test"
-    assert _one(custom, "docs.google.com")["app_id"] == "google"
+    assert _one(custom, "translate.google.com")["app_id"] == "gdrive-test"
+    assert _one(custom, "x.translate.google.com")["app_id"] == "gdrive-test"
+    assert _one(custom, "keep.google.com")["app_id"] == "google"
 
 
 def test_wildcard_excludes_apex(custom: Catalog) -> None:
