@@ -1,0 +1,97 @@
+"""``shadowlens catalog lookup``: several hosts, --file, --json, reasons and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from shadowlens.enrich.commands import app
+
+runner = CliRunner()
+
+
+JSON_KEYS = {
+    "host",
+    "app_id",
+    "app_name",
+    "vendor",
+    "category",
+    "tags",
+    "risk",
+    "reasons",
+    "rule",
+    "source",
+}
+
+
+def test_lookup_several_hosts_json() -> None:
+    r = runner.invoke(app, ["lookup", "--json", "app.box.com", "mail.google.com"])
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in r.output.splitlines()]
+    assert [row["app_id"] for row in rows] == ["box", "gmail"]
+    assert all(set(row) >= JSON_KEYS for row in rows)
+    box = rows[0]
+    assert (box["rule_kind"], box["rule"]) == ("host", "app.box.com")
+    assert box["source"].startswith("doc:https://support.box.com/")
+    assert box["risk"] == 8
+    assert box["reasons"][0].startswith("base 5")
+    assert {a["name"] for a in box["attributes"]} == {"mfa", "sso", "fedramp"}
+
+
+def test_lookup_exits_1_when_one_host_has_no_app_but_answers_all() -> None:
+    r = runner.invoke(app, ["lookup", "--json", "intranet.corp.example", "asana.com"])
+    assert r.exit_code == 1
+    rows = [json.loads(line) for line in r.output.splitlines()]
+    assert [(row["host"], row["app_id"]) for row in rows] == [
+        ("intranet.corp.example", None),
+        ("asana.com", "asana"),
+    ]
+    assert rows[0]["reasons"] == []
+    assert rows[0]["risk"] is None
+
+
+def test_lookup_file(tmp_path: Path) -> None:
+    f = tmp_path / "hosts.txt"
+    f.write_text("# hosts from the proxy\nwetransfer.com\n\n  miro.com  # whiteboard\n")
+    r = runner.invoke(app, ["lookup", "--json", "--file", str(f), "docusign.net"])
+    assert r.exit_code == 0, r.output
+    ids = [json.loads(line)["app_id"] for line in r.output.splitlines()]
+    assert ids == ["docusign", "wetransfer", "miro"]
+
+
+def test_lookup_text_shows_attributes_and_reasons() -> None:
+    r = runner.invoke(app, ["lookup", "box.com"])
+    assert r.exit_code == 0, r.output
+    assert "8/10" in r.output
+    assert "sso_extra_cost" in r.output
+    assert "twofactorauth:entries/b/box.com.json" in r.output
+    unassessed = runner.invoke(app, ["lookup", "claude.ai"])
+    assert "not assessed" in unassessed.output
+
+
+def test_lookup_does_not_read_hosts_as_markup() -> None:
+    r = runner.invoke(app, ["lookup", "[bold]evil[/bold].example"])
+    assert r.exit_code == 1
+    assert "[bold]evil[/bold].example" in r.output
+
+
+def test_lookup_failures_exit_codes(tmp_path: Path) -> None:
+    none = runner.invoke(app, ["lookup"])
+    assert none.exit_code == 2
+    missing = runner.invoke(app, ["lookup", "--file", str(tmp_path / "nope.txt")])
+    assert missing.exit_code == 3
+    assert "nope.txt" in missing.output
+    w = tmp_path / "w.toml"
+    w.write_text("[weights]\nmagic = 1\n")
+    bad = runner.invoke(app, ["lookup", "box.com", "--risk-weights", str(w)])
+    assert bad.exit_code == 2
+    assert "w.toml" in bad.output
+
+
+def test_lookup_risk_weights_option(tmp_path: Path) -> None:
+    w = tmp_path / "w.toml"
+    w.write_text("base = 1\n")
+    r = runner.invoke(app, ["lookup", "--json", "box.com", "--risk-weights", str(w)])
+    assert json.loads(r.output)["risk"] == 1
