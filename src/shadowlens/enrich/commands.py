@@ -23,6 +23,7 @@ from shadowlens.enrich.defender import import_defender_csv, write_overlay_toml
 from shadowlens.enrich.lookup import LookupResult, read_queries
 from shadowlens.enrich.lookup import lookup as lookup_hosts
 from shadowlens.enrich.pseudonymize import Pseudonymizer
+from shadowlens.enrich.ranges import PROVIDERS, RangesOutputError, import_ranges
 from shadowlens.errors import ConfigError, ShadowlensError
 
 app = typer.Typer(help="Inspect, extend and check the cloud-app catalog.", no_args_is_help=True)
@@ -134,6 +135,50 @@ def import_(
     n = write_overlay_toml(entries, output)
     custom = sum(1 for e in entries if e.tags and "custom" in e.tags)
     typer.echo(f"wrote {n} apps ({custom} custom) to {output}")
+
+
+@app.command("import-ranges")
+def import_ranges_cmd(
+    file: Annotated[Path, typer.Argument(help="The provider's published ranges (JSON, or CSV).")],
+    provider: Annotated[
+        str,
+        typer.Option(
+            "--provider",
+            "-p",
+            help="aws, azure, gcp, m365, cloudflare, oracle, github or csv.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Overlay TOML to write.")] = Path(
+        "ranges.toml"
+    ),
+    catalog: CatalogOpt = None,
+) -> None:
+    """Turn a cloud provider's published IP ranges into CIDR rules of a catalog overlay.
+
+    Use the overlay with --catalog: records whose host matches no app are matched by
+    destination IP, longest prefix first.
+    """
+    try:
+        if provider not in PROVIDERS:
+            msg = f"--provider must be one of {', '.join(PROVIDERS)}, got {provider!r}"
+            raise ConfigError(msg)
+        entries = import_ranges(file, provider)
+        known = load_catalog(catalog or ()).apps
+        for e in entries:  # an app the catalog has keeps its own name and category
+            if e.app_id in known:
+                e.name = e.vendor = e.category = None
+        try:
+            n = write_overlay_toml(
+                entries, output, f"import-ranges --provider {provider} {file.name}"
+            )
+        except OSError as exc:
+            msg = f"{output}: cannot write overlay: {exc.strerror}"
+            raise RangesOutputError(msg) from exc
+    except ShadowlensError as exc:
+        raise _fail(exc) from exc
+    cidrs = sum(len(e.rules) for e in entries)
+    typer.echo(f"wrote {cidrs} ranges of {n} apps to {output}")
 
 
 @app.command("validate")

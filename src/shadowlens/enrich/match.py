@@ -8,9 +8,10 @@ Work happens per *distinct* host and per distinct IP, never per record:
    exact ``host`` rules by a join; then every dot-suffix of each host is generated with list
    operations and joined against ``domain`` and ``wildcard`` rules, keeping the longest;
 2. records whose host matched nothing use ``dst_ip`` (or an IP literal in ``dst_host``):
-   IPv4 addresses become integers and are joined on ``(prefix length, network)`` against the
-   CIDR rules, longest prefix winning; IPv6 addresses are checked with :mod:`ipaddress` once
-   per distinct address (distinct IPv6 destinations are few);
+   IPv4 addresses become integers (polars string and integer kernels) and IPv6 addresses two
+   64-bit halves (:mod:`ipaddress`, once per distinct address); each is masked once per
+   distinct prefix length of the CIDR rules and joined on ``(prefix length, network)``,
+   the longest prefix winning;
 3. the small per-host and per-IP tables are left-joined back onto the records.
 
 When two rules match at the same length, the later catalog layer (a user file) wins.
@@ -105,6 +106,7 @@ class Matcher:
             if k == "cidr"
         ]
         self.v4 = _v4_table(self.cidrs)
+        self.v6 = _v6_table(self.cidrs)
         apps = list(catalog.apps.values())
         self.apps = pl.DataFrame(
             {
@@ -209,9 +211,8 @@ class Matcher:
             return empty
         v4 = ips.filter(ips.str.contains(_IPV4_RE))
         parts = [self._match_v4(v4)] if self.v4.height else []
-        v6_nets = [c for c in self.cidrs if c[0].version == 6]
-        if v6_nets:
-            parts.append(_match_v6(ips.filter(ips.str.contains(":", literal=True)), v6_nets))
+        if self.v6.height:
+            parts.append(self._match_v6(ips.filter(ips.str.contains(":", literal=True))))
         return pl.concat([empty, *parts])
 
     def _match_v4(self, ips: pl.Series) -> pl.DataFrame:
@@ -232,6 +233,63 @@ class Matcher:
             .unique("ip", keep="first")
             .select("ip", "app_id", "rule_pattern", "rule_source")
         )
+
+    def _match_v6(self, ips: pl.Series) -> pl.DataFrame:
+        """Distinct IPv6 addresses -> longest matching network, as a join per prefix length."""
+        rows = []
+        for text in ips.to_list():
+            try:
+                value = int(ipaddress.IPv6Address(text))
+            except ValueError:
+                continue  # not an address (a zone id, garbage): no app
+            rows.append((text, value >> 64, value & _LOW64))
+        frame = pl.DataFrame(
+            rows, schema={"ip": pl.String, "hi": pl.UInt64, "lo": pl.UInt64}, orient="row"
+        )
+        masks = pl.DataFrame(
+            [(p, *_v6_mask(p)) for p in self.v6["prefix"].unique().to_list()],
+            schema={"prefix": pl.Int64, "mask_hi": pl.UInt64, "mask_lo": pl.UInt64},
+            orient="row",
+        )
+        cand = frame.join(masks, how="cross").select(
+            "ip",
+            "prefix",
+            net_hi=pl.col("hi") & pl.col("mask_hi"),
+            net_lo=pl.col("lo") & pl.col("mask_lo"),
+        )
+        hit = cand.join(self.v6, on=["prefix", "net_hi", "net_lo"], how="inner")
+        return (
+            hit.sort(["ip", "prefix", "layer"], descending=[False, True, True])
+            .unique("ip", keep="first")
+            .select("ip", "app_id", "rule_pattern", "rule_source")
+        )
+
+
+_LOW64 = (1 << 64) - 1
+
+
+def _v6_mask(prefix: int) -> tuple[int, int]:
+    """The (high, low) 64-bit halves of an IPv6 netmask of ``prefix`` bits."""
+    mask = ((1 << prefix) - 1) << (128 - prefix)
+    return mask >> 64, mask & _LOW64
+
+
+def _v6_table(
+    cidrs: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, str, int]],
+) -> pl.DataFrame:
+    rows = [
+        (n.prefixlen, int(n.network_address) >> 64, int(n.network_address) & _LOW64, a, str(n), s, layer)
+        for n, a, s, layer in cidrs
+        if n.version == 6
+    ]  # fmt: skip
+    return pl.DataFrame(
+        rows,
+        schema={
+            "prefix": pl.Int64, "net_hi": pl.UInt64, "net_lo": pl.UInt64, "app_id": pl.String,
+            "rule_pattern": pl.String, "rule_source": pl.String, "layer": pl.Int64,
+        },
+        orient="row",
+    )  # fmt: skip
 
 
 def _v4_table(
@@ -254,25 +312,6 @@ def _v4_table(
         },
         orient="row",
     )
-
-
-def _match_v6(
-    ips: pl.Series,
-    nets: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, str, int]],
-) -> pl.DataFrame:
-    """Per distinct IPv6 address: the longest matching network (few addresses, few nets)."""
-    ordered = sorted(nets, key=lambda t: (-t[0].prefixlen, -t[3]))
-    rows = []
-    for text in ips.to_list():
-        try:
-            addr = ipaddress.ip_address(text)
-        except ValueError:
-            continue
-        for net, app_id, source, _ in ordered:
-            if addr.version == 6 and addr in net:
-                rows.append((text, app_id, str(net), source))
-                break
-    return pl.DataFrame(rows, schema=["ip", "app_id", "rule_pattern", "rule_source"], orient="row")
 
 
 def _matcher(catalog: Catalog) -> Matcher:
