@@ -22,8 +22,9 @@ import polars as pl
 from shadowlens.engine.lines import DEFAULT_CHUNK_BYTES
 from shadowlens.engine.pipeline import RunConfig, run_parse
 from shadowlens.enrich import Pseudonymizer, enrich, load_catalog, pseudonymize_users
+from shadowlens.enrich.extension import run_enrichers
 from shadowlens.parsers.base import ParseOptions
-from shadowlens.plugins.manager import Plugins
+from shadowlens.plugins.manager import Plugins, get_plugins
 
 
 @dataclass
@@ -53,7 +54,9 @@ def sample_logs() -> list[str]:
 
 def run_job(config: JobConfig) -> dict[str, Any]:
     """Run the whole pipeline into ``config.out_dir``; return the summary."""
-    catalog = load_catalog(config.catalogs)
+    plugins = config.plugins or get_plugins()  # one manager: formats, catalog sources, enrichers
+    catalog = load_catalog(config.catalogs, plugins=plugins)
+    enrichers = plugins.enrichers()
     pseudonymizer = Pseudonymizer.from_key_file(config.key_file) if config.key_file else None
 
     def transform(records: pl.DataFrame) -> pl.DataFrame:
@@ -62,7 +65,7 @@ def run_job(config: JobConfig) -> dict[str, Any]:
         for column in ("dst_host", "dst_ip"):
             if column not in records.columns:
                 records = records.with_columns(pl.lit(None, pl.String()).alias(column))
-        return enrich(records, catalog)
+        return run_enrichers(enrich(records, catalog), enrichers)
 
     summary = run_parse(
         RunConfig(
@@ -72,7 +75,7 @@ def run_job(config: JobConfig) -> dict[str, Any]:
             options=config.options,
             chunk_bytes=config.chunk_bytes,
             progress=config.progress,
-            plugins=config.plugins,
+            plugins=plugins,
             transform=transform,
             workers=config.workers,
             summary_extra={

@@ -55,12 +55,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import idna
 
 from shadowlens.enrich.risk import Attribute, RiskWeights, load_weights, score
 from shadowlens.errors import ConfigError
+
+if TYPE_CHECKING:
+    from shadowlens.plugins.manager import Plugins
 
 #: Defender for Cloud Apps' category names (plus its newer "Generative AI").
 CATEGORIES: tuple[str, ...] = (
@@ -175,7 +178,10 @@ class AppOverlay:
 
 
 def load_catalog(
-    paths: Sequence[str | Path] = (), *, risk_weights: str | Path | None = None
+    paths: Sequence[str | Path] = (),
+    *,
+    risk_weights: str | Path | None = None,
+    plugins: Plugins | None = None,
 ) -> Catalog:
     """The shipped starter catalog overlaid by user files (TOML or CSV), later files winning.
 
@@ -189,6 +195,9 @@ def load_catalog(
     risk_weights
         A weights TOML replacing the shipped one; else the last ``risk_weights`` key of the
         user files; else ``$SHADOWLENS_RISK_WEIGHTS``; else the shipped weights.
+    plugins
+        Compose the base from every registered catalog source (the built-in one first, see
+        :mod:`shadowlens.enrich.extension`); without it, the shipped catalog alone.
 
     Raises
     ------
@@ -204,8 +213,14 @@ def load_catalog(
     >>> cat.apps["box"].risk is not None, cat.apps["box"].reasons[0].startswith("base")
     (True, True)
     """
-    catalog = _load_shipped()
-    for layer, path in enumerate(paths, 1):
+    if plugins is None:
+        catalog, first = load_shipped(), 1
+    else:
+        from shadowlens.enrich.extension import compose
+
+        sources = plugins.catalog_sources()
+        catalog, first = compose(sources), len(sources)
+    for layer, path in enumerate(paths, first):
         catalog = apply_overlay(catalog, read_overlay(path), layer=layer)
         risk_weights = risk_weights or _weights_key(path)
     risk_weights = risk_weights or os.environ.get(RISK_WEIGHTS_ENV) or None
@@ -239,7 +254,8 @@ def _weights_key(path: str | Path) -> Path | None:
     return None if value is None else p.parent / str(value)
 
 
-def _load_shipped() -> Catalog:
+def load_shipped() -> Catalog:
+    """The shipped starter catalog alone, unscored (the built-in catalog source)."""
     root = resources.files("shadowlens") / "data" / "catalog"
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     apps: dict[str, App] = {}

@@ -25,6 +25,7 @@ from shadowlens.enrich.lookup import lookup as lookup_hosts
 from shadowlens.enrich.pseudonymize import Pseudonymizer
 from shadowlens.enrich.ranges import PROVIDERS, RangesOutputError, import_ranges
 from shadowlens.errors import ConfigError, ShadowlensError
+from shadowlens.plugins.manager import get_plugins
 
 app = typer.Typer(help="Inspect, extend and check the cloud-app catalog.", no_args_is_help=True)
 users_app = typer.Typer(help="Work with pseudonymised user names.", no_args_is_help=True)
@@ -77,7 +78,7 @@ def lookup(
         if not queries:
             msg = "give at least one host, or --file FILE"
             raise ConfigError(msg)
-        cat = load_catalog(catalog or (), risk_weights=risk_weights)
+        cat = load_catalog(catalog or (), risk_weights=risk_weights, plugins=get_plugins())
     except ShadowlensError as exc:
         raise _fail(exc) from exc
     results = lookup_hosts(queries, cat)
@@ -129,7 +130,7 @@ def import_(
 ) -> None:
     """Turn a Defender discovered-apps export into a catalog overlay (tags, risk, custom apps)."""
     try:
-        entries = import_defender_csv(csv_path, load_catalog(catalog or ()))
+        entries = import_defender_csv(csv_path, load_catalog(catalog or (), plugins=get_plugins()))
     except ShadowlensError as exc:
         raise _fail(exc) from exc
     n = write_overlay_toml(entries, output)
@@ -164,7 +165,7 @@ def import_ranges_cmd(
             msg = f"--provider must be one of {', '.join(PROVIDERS)}, got {provider!r}"
             raise ConfigError(msg)
         entries = import_ranges(file, provider)
-        known = load_catalog(catalog or ()).apps
+        known = load_catalog(catalog or (), plugins=get_plugins()).apps
         for e in entries:  # an app the catalog has keeps its own name and category
             if e.app_id in known:
                 e.name = e.vendor = e.category = None
@@ -187,7 +188,7 @@ def validate_cmd(
 ) -> None:
     """Report malformed, duplicate and overlapping rules (with file and line)."""
     try:
-        cat = load_catalog(files or ())
+        cat = load_catalog(files or (), plugins=get_plugins())
     except ShadowlensError as exc:
         raise _fail(exc) from exc
     user = {str(f) for f in files or ()}
