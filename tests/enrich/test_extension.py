@@ -140,6 +140,10 @@ def test_a_broken_enricher_stops_the_run_naming_it(
         _run(tmp_path, Broken(enrich))
     assert "broken-plugin" in str(info.value)
     assert info.value.exit_code in (4, 5)  # the plugin code of the exit table
+    out = tmp_path / "out"
+    assert not (out / "summary.json").exists()  # nothing that looks complete
+    assert not (out / "report.html").exists()
+    assert not list(out.glob("records/*.parquet"))
 
 
 def test_enricher_needs_are_checked() -> None:

@@ -36,6 +36,7 @@ import polars as pl
 from publicsuffixlist import PublicSuffixList
 
 from shadowlens.enrich.catalog import Catalog, pattern_is_valid
+from shadowlens.enrich.domains import depth_needed, split_tails, with_registrable
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -94,12 +95,7 @@ class Matcher:
         rules = rules.sort("layer", "order").unique(
             ["kind", "pattern"], keep="last", maintain_order=True
         )
-        self.host_rules = rules.filter(pl.col("kind") == "host").select(
-            "pattern", "app_id", "source", "layer"
-        )
-        self.suffix_rules = rules.filter(pl.col("kind").is_in(["domain", "wildcard"])).select(
-            pl.col("pattern").str.strip_prefix("*."), "kind", "app_id", "source", "layer"
-        )
+        self.table, self.keys, self.depth = _rule_tables(rules)
         self.cidrs = [
             (ipaddress.ip_network(p, strict=False), a, s, layer)
             for a, k, p, s, layer, _ in rows
@@ -139,59 +135,33 @@ class Matcher:
         return wanted.join(self.cache, on="dst_host", how="left")
 
     def _match_hosts(self, hosts: pl.Series) -> pl.DataFrame:
-        psl = _psl()
+        """Per distinct host: registrable domain and the winning rule, with polars kernels.
+
+        Every host is cut into its tails (last 1, 2, ... labels, lower-cased); each tail is
+        looked up in the apex table (``domain`` rules, for the whole host) or the sub table
+        (the best ``domain``/``wildcard`` rule of a pattern, for a proper suffix); an exact
+        ``host`` rule beats any suffix, and the longest suffix beats shorter ones.
+        """
         is_ip = hosts.str.contains(_IPV4_RE) | hosts.str.contains(":", literal=True)
-        domains = [
-            None if ip else psl.privatesuffix(h)
-            for h, ip in zip(hosts.to_list(), is_ip.to_list(), strict=True)
-        ]
-        base = pl.DataFrame(
-            {"dst_host": hosts, "dst_domain": pl.Series(domains, dtype=pl.String), "is_ip": is_ip}
-        )
-        exact = base.join(self.host_rules, left_on="dst_host", right_on="pattern", how="inner").select(
-            "dst_host", "app_id", "source", "layer",
-            pl.lit("host").alias("rule_kind"), pl.col("dst_host").alias("rule_pattern"),
-            pl.lit(0, pl.Int64).alias("start"),
-        )  # fmt: skip
-        names = base.filter(~pl.col("is_ip")).select(
-            "dst_host", parts=pl.col("dst_host").str.split(".")
-        )
-        suffixes = (
-            names.with_columns(start=pl.int_ranges(0, pl.col("parts").list.len()))
-            .explode("start")
-            .with_columns(suffix=pl.col("parts").list.slice(pl.col("start")).list.join("."))
-        )
-        by_suffix = (
-            suffixes.join(self.suffix_rules, left_on="suffix", right_on="pattern", how="inner")
-            .filter((pl.col("kind") == "domain") | (pl.col("start") >= 1))
-            .select(
-                "dst_host",
-                "app_id",
-                "source",
-                "layer",
-                pl.col("kind").alias("rule_kind"),
-                pl.when(pl.col("kind") == "wildcard")
-                .then("*." + pl.col("suffix"))
-                .otherwise("suffix")
-                .alias("rule_pattern"),
-                (pl.col("start") + 1).cast(pl.Int64).alias("start"),
+        frame = with_registrable(split_tails(hosts, max(self.depth, depth_needed())))
+        n = pl.col("n")
+        candidates = [pl.col("name").replace_strict(self.keys["host"], default=None)]
+        for d in range(self.depth, 0, -1):
+            tail = pl.col(f"t{d}")
+            candidates.append(
+                pl.when(n == d)
+                .then(tail.replace_strict(self.keys["apex"], default=None))
+                .when(n > d)
+                .then(tail.replace_strict(self.keys["sub"], default=None))
             )
+        best = frame.select(
+            dst_host=pl.col("h"),
+            dst_domain=pl.when(pl.Series(is_ip)).then(None).otherwise(pl.col("dst_domain")),
+            idx=pl.coalesce(*candidates),
         )
-        best = (
-            pl.concat([exact, by_suffix])
-            .sort(
-                ["dst_host", "start", "layer", "rule_kind"], descending=[False, False, True, True]
-            )
-            .unique("dst_host", keep="first")
-            .with_columns(
-                match_type=pl.when(pl.col("start") == 0)
-                .then(pl.lit("host"))
-                .otherwise(pl.lit("domain"))
-            )
-        )
-        return base.join(best, on="dst_host", how="left").select(
+        return best.join(self.table, on="idx", how="left").select(
             "dst_host", "dst_domain", "app_id", "match_type", "rule_kind", "rule_pattern",
-            pl.col("source").alias("rule_source"),
+            "rule_source",
         )  # fmt: skip
 
     # ------------------------------------------------------------------ IPs
@@ -266,6 +236,44 @@ class Matcher:
 
 
 _LOW64 = (1 << 64) - 1
+
+
+def _rule_tables(rules: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, dict[str, int]], int]:
+    """One row per usable rule (``idx`` -> app and rule) and the three lookup maps into it.
+
+    ``host``: exact host -> host rule; ``apex``: a whole host -> its ``domain`` rule; ``sub``:
+    a proper suffix -> the ``domain`` or ``wildcard`` rule of that pattern from the latest
+    layer (a wildcard wins a tie). Also the most labels of any suffix pattern.
+    """
+    named = rules.filter(pl.col("kind") != "cidr").with_columns(
+        key=pl.col("pattern").str.strip_prefix("*.")
+    )
+    host = named.filter(pl.col("kind") == "host").with_columns(match_type=pl.lit("host"))
+    apex = named.filter(pl.col("kind") == "domain").with_columns(match_type=pl.lit("domain"))
+    sub = (
+        named.filter(pl.col("kind").is_in(["domain", "wildcard"]))
+        .sort(["key", "layer", "kind", "order"], descending=[False, True, True, True])
+        .unique("key", keep="first", maintain_order=True)
+        .with_columns(match_type=pl.lit("domain"))
+    )
+    parts = [host.with_columns(part=pl.lit("host")), apex.with_columns(part=pl.lit("apex")),
+             sub.with_columns(part=pl.lit("sub"))]  # fmt: skip
+    table = pl.concat(parts).with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
+    keys = {
+        part: dict(zip(sub_t["key"].to_list(), sub_t["idx"].to_list(), strict=True))
+        for part, sub_t in ((p, table.filter(pl.col("part") == p)) for p in ("host", "apex", "sub"))
+    }
+    dots = table["key"].str.count_matches(".", literal=True).max()
+    depth = (dots if isinstance(dots, int) else 0) + 1
+    return (
+        table.select(
+            "idx", "app_id", "match_type",
+            pl.col("kind").alias("rule_kind"), pl.col("pattern").alias("rule_pattern"),
+            pl.col("source").alias("rule_source"),
+        ),
+        keys,
+        depth,
+    )  # fmt: skip
 
 
 def _v6_mask(prefix: int) -> tuple[int, int]:
@@ -373,25 +381,25 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
     ip_table = matcher.resolve_ips(distinct_ips["__ip"]).select(
         pl.col("ip").alias("__ip"), pl.col("app_id").alias("__iid")
     )
-    existing_domain = pl.col("dst_domain") if "dst_domain" in names else pl.lit(None, pl.String)
+    # the joins run on the two key columns only; the result is laid beside the records
     app_id = pl.coalesce("__hid", "__iid")
-    joined = (
-        lf.with_columns(
-            host.cast(pl.String).alias("__h"),
-            pl.coalesce(ip, ip_literal).cast(pl.String).alias("__ip"),
-        )
-        .join(host_table.lazy(), on="__h", how="left", maintain_order="left")
+    matched = (
+        keys.join(host_table.lazy(), on="__h", how="left", maintain_order="left")
         .join(ip_table.lazy(), on="__ip", how="left", maintain_order="left")
         .with_columns(
-            dst_domain=pl.coalesce(existing_domain.cast(pl.String), "__dom"),
             app_id=app_id,
             match_type=pl.when(pl.col("__hid").is_not_null())
             .then("__hmt")
             .when(pl.col("__iid").is_not_null())
             .then(pl.lit("ip")),
         )
-        .drop(["app_name", "app_category", "app_tags", "app_risk"], strict=False)
         .join(matcher.apps.lazy(), on="app_id", how="left", maintain_order="left")
+        .select("__dom", "app_id", "app_name", "app_category", "app_tags", "app_risk", "match_type")
+    )
+    existing_domain = pl.col("dst_domain") if "dst_domain" in names else pl.lit(None, pl.String)
+    base = lf.drop([c for c in _ENRICH_COLUMNS if c != "dst_domain"], strict=False)
+    joined = pl.concat([base, matched], how="horizontal").with_columns(
+        dst_domain=pl.coalesce(existing_domain.cast(pl.String), "__dom")
     )
     order = names + [c for c in _ENRICH_COLUMNS if c not in names]
     out = joined.select(order)
