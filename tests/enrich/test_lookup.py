@@ -95,3 +95,28 @@ def test_lookup_risk_weights_option(tmp_path: Path) -> None:
     w.write_text("base = 1\n")
     r = runner.invoke(app, ["lookup", "--json", "box.com", "--risk-weights", str(w)])
     assert json.loads(r.output)["risk"] == 1
+
+
+def test_few_hosts_answer_like_the_matcher(tmp_path: Path) -> None:
+    """The dictionary index (few queries) and the vectorized matcher agree, query by query."""
+    from shadowlens.enrich.catalog import load_catalog
+    from shadowlens.enrich.lookup import RuleIndex, _lookup_vectorized, normalize
+
+    mine = tmp_path / "mine.toml"
+    mine.write_text(
+        '[[app]]\nid = "w"\nname = "W"\nwildcards = ["*.dropbox.com"]\n\n'
+        '[[app]]\nid = "d"\nname = "D"\ndomains = ["x.slack.com", "github.io"]\n'
+        'hosts = ["exact.box.com"]\ncidrs = ["3.5.140.0/22", "3.5.140.0/24", "2600:1f18::/33"]\n'
+    )
+    cat = load_catalog([mine])
+    queries = ["", ".", "a..b", "Files.Slack.COM.", "dropbox.com", "www.dropbox.com", "x.slack.com",
+               "y.x.slack.com", "exact.box.com", "app.box.com", "someone.github.io", "3.5.140.9",
+               "3.5.143.1", "2600:1f18::1", "2600::1", "10.0.0.1", "intranet.corp.example"]  # fmt: skip
+    for r in cat.rules[::7]:
+        base = r.pattern.removeprefix("*.")
+        queries += [base, f"a.{base}"]
+    index = RuleIndex(cat)
+    few = [index.answer(normalize(q)) for q in queries]
+    many = _lookup_vectorized(queries, cat)
+    diff = [(a, b) for a, b in zip(few, many, strict=True) if a != b]
+    assert diff == []
