@@ -42,6 +42,8 @@ def _rules() -> tuple[tuple[pl.Series, pl.Series, pl.Series], int]:
 def split_tails(hosts: pl.Series, depth: int) -> pl.DataFrame:
     """``hosts`` lower-cased (one trailing dot dropped) with their last 1..``depth`` labels.
 
+    ``depth`` is capped at the most labels any of the hosts has (deeper tails would be null).
+
     Columns: ``h`` (the host as given), ``name`` (normalised), ``n`` (labels), ``invalid``
     (an empty label), and ``t1`` ... ``t<depth>``: the last ``d`` labels joined, null when the
     host has fewer. Tails are built right to left by concatenation (no per-row list joins).
@@ -54,6 +56,8 @@ def split_tails(hosts: pl.Series, depth: int) -> pl.DataFrame:
         invalid=pl.col("parts").list.eval(pl.element() == "").list.any().fill_null(True),
         t1=pl.col("parts").list.get(-1, null_on_oob=True),
     )
+    most = frame["n"].max()
+    depth = max(1, min(depth, most if isinstance(most, int) else 1))
     labels = {d: pl.col("parts").list.get(-d, null_on_oob=True) for d in range(1, depth + 1)}
     frame = frame.with_columns(*(labels[d].alias(f"l{d}") for d in range(2, depth + 1)))
     for d in range(2, depth + 1):
@@ -76,9 +80,11 @@ def with_registrable(frame: pl.DataFrame, column: str = "dst_domain") -> pl.Data
     public suffix, or has an empty label, has no registrable domain.
     """
     (exceptions, wild, exact), maxlabel = _rules()
+    # tails deeper than the frame has are null for every host: no rule can hold there
+    have = max(int(c[1:]) for c in frame.columns if c[:1] == "t" and c[1:].isdigit())
     n = pl.col("n")
     candidates = []
-    for d in range(maxlabel + 1, 0, -1):
+    for d in range(min(maxlabel + 1, have), 0, -1):
         tail = pl.col(f"t{d}")
         candidates.append(
             pl.when(tail.is_in(exceptions))
@@ -90,7 +96,7 @@ def with_registrable(frame: pl.DataFrame, column: str = "dst_domain") -> pl.Data
         )
     keep = pl.col("__keep")
     tail_at = pl.coalesce(
-        *(pl.when(keep == d).then(pl.col(f"t{d}")) for d in range(1, maxlabel + 2))
+        *(pl.when(keep == d).then(pl.col(f"t{d}")) for d in range(1, min(maxlabel + 1, have) + 1))
     )
     return (
         frame.with_columns(__keep=pl.coalesce(*candidates, pl.lit(1)) + 1)

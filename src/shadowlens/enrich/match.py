@@ -124,9 +124,14 @@ class Matcher:
 
     # ------------------------------------------------------------------ hosts
 
-    def resolve_hosts(self, hosts: pl.Series) -> pl.DataFrame:
-        """Match table for the distinct ``hosts`` (uses and fills the cache)."""
-        wanted = pl.DataFrame({"dst_host": hosts.cast(pl.String)}).drop_nulls().unique()
+    def resolve_hosts(self, hosts: pl.Series, *, distinct: bool = False) -> pl.DataFrame:
+        """Match table for the ``hosts`` (uses and fills the cache); ``distinct``: no repeats."""
+        wanted = pl.DataFrame({"dst_host": hosts.cast(pl.String)}).drop_nulls()
+        if not distinct:
+            wanted = wanted.unique()
+        if not self.cache.height:
+            self.cache = self._match_hosts(wanted["dst_host"])
+            return self.cache
         new = wanted.join(self.cache, on="dst_host", how="anti")
         if new.height:
             if self.cache.height + new.height > _CACHE_LIMIT:
@@ -145,14 +150,15 @@ class Matcher:
         is_ip = hosts.str.contains(_IPV4_RE) | hosts.str.contains(":", literal=True)
         frame = with_registrable(split_tails(hosts, max(self.depth, depth_needed())))
         n = pl.col("n")
-        candidates = [pl.col("name").replace_strict(self.keys["host"], default=None)]
-        for d in range(self.depth, 0, -1):
+        candidates = [pl.col("name").replace_strict(*self.keys["host"], default=None)]
+        have = max(int(c[1:]) for c in frame.columns if c[:1] == "t" and c[1:].isdigit())
+        for d in range(min(self.depth, have), 0, -1):
             tail = pl.col(f"t{d}")
             candidates.append(
                 pl.when(n == d)
-                .then(tail.replace_strict(self.keys["apex"], default=None))
+                .then(tail.replace_strict(*self.keys["apex"], default=None))
                 .when(n > d)
-                .then(tail.replace_strict(self.keys["sub"], default=None))
+                .then(tail.replace_strict(*self.keys["sub"], default=None))
             )
         best = frame.select(
             dst_host=pl.col("h"),
@@ -238,7 +244,9 @@ class Matcher:
 _LOW64 = (1 << 64) - 1
 
 
-def _rule_tables(rules: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, dict[str, int]], int]:
+def _rule_tables(
+    rules: pl.DataFrame,
+) -> tuple[pl.DataFrame, dict[str, tuple[pl.Series, pl.Series]], int]:
     """One row per usable rule (``idx`` -> app and rule) and the three lookup maps into it.
 
     ``host``: exact host -> host rule; ``apex``: a whole host -> its ``domain`` rule; ``sub``:
@@ -260,7 +268,7 @@ def _rule_tables(rules: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, dict[str,
              sub.with_columns(part=pl.lit("sub"))]  # fmt: skip
     table = pl.concat(parts).with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
     keys = {
-        part: dict(zip(sub_t["key"].to_list(), sub_t["idx"].to_list(), strict=True))
+        part: (sub_t["key"], sub_t["idx"])
         for part, sub_t in ((p, table.filter(pl.col("part") == p)) for p in ("host", "apex", "sub"))
     }
     dots = table["key"].str.count_matches(".", literal=True).max()
@@ -341,7 +349,7 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
 
     Row order and all other columns are kept. ``match_type`` is ``host`` (exact host rule),
     ``domain`` (domain or wildcard rule on a suffix), ``ip`` (CIDR rule) or null. An existing
-    non-null ``dst_domain`` is kept. A LazyFrame stays lazy, but its distinct hosts and IPs are
+    non-null ``dst_domain`` is kept. A LazyFrame stays lazy, but its host and IP columns are
     collected first (one extra scan of its source).
 
     Parameters
@@ -360,34 +368,38 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
     """
     lf = records.lazy()
     names = lf.collect_schema().names()
-    host = pl.col("dst_host") if "dst_host" in names else pl.lit(None, pl.String)
-    ip = pl.col("dst_ip") if "dst_ip" in names else pl.lit(None, pl.String)
-    ip_literal = pl.when(host.str.contains(_IPV4_RE) | host.str.contains(":", literal=True)).then(
-        host
-    )
-    keys = lf.select(
-        host.cast(pl.String).alias("__h"), pl.coalesce(ip, ip_literal).cast(pl.String).alias("__ip")
-    )
-    distinct_hosts, distinct_ips = pl.collect_all(
-        [keys.select(pl.col("__h").unique()), keys.select(pl.col("__ip").unique())]
-    )
     matcher = _matcher(catalog)
-    host_table = matcher.resolve_hosts(distinct_hosts["__h"]).select(
+    host = pl.col("dst_host") if "dst_host" in names else pl.lit(None, pl.String)
+    ip = pl.col("dst_ip") if "dst_ip" in names and matcher.cidrs else pl.lit(None, pl.String)
+    keys = lf.select(host.cast(pl.String).alias("__h"), ip.cast(pl.String).alias("__ip")).collect()
+    host_table = matcher.resolve_hosts(keys["__h"].unique(), distinct=True).select(
         pl.col("dst_host").alias("__h"),
         pl.col("dst_domain").alias("__dom"),
         pl.col("app_id").alias("__hid"),
         pl.col("match_type").alias("__hmt"),
     )
-    ip_table = matcher.resolve_ips(distinct_ips["__ip"]).select(
-        pl.col("ip").alias("__ip"), pl.col("app_id").alias("__iid")
-    )
-    # the joins run on the two key columns only; the result is laid beside the records
-    app_id = pl.coalesce("__hid", "__iid")
+    matched = keys.lazy().join(host_table.lazy(), on="__h", how="left", maintain_order="left")
+    if matcher.cidrs:  # an IP literal in dst_host counts as the destination IP (per distinct host)
+        literal = pl.col("__h").str.contains(_IPV4_RE) | pl.col("__h").str.contains(
+            ":", literal=True
+        )
+        host_table = host_table.with_columns(__hip=pl.when(literal).then(pl.col("__h")))
+        distinct_ips = pl.concat([keys["__ip"], host_table["__hip"]]).drop_nulls().unique()
+        ip_table = matcher.resolve_ips(distinct_ips).select(
+            pl.col("ip").alias("__ipk"), pl.col("app_id").alias("__iid")
+        )
+        matched = (
+            keys.lazy()
+            .join(host_table.lazy(), on="__h", how="left", maintain_order="left")
+            .with_columns(__ipk=pl.coalesce("__ip", "__hip"))
+            .join(ip_table.lazy(), on="__ipk", how="left", maintain_order="left")
+        )
+    else:  # no CIDR rule: IPs cannot match, so their work is skipped
+        matched = matched.with_columns(__iid=pl.lit(None, pl.String))
+    # the joins ran on the two key columns only; the result is laid beside the records
     matched = (
-        keys.join(host_table.lazy(), on="__h", how="left", maintain_order="left")
-        .join(ip_table.lazy(), on="__ip", how="left", maintain_order="left")
-        .with_columns(
-            app_id=app_id,
+        matched.with_columns(
+            app_id=pl.coalesce("__hid", "__iid"),
             match_type=pl.when(pl.col("__hid").is_not_null())
             .then("__hmt")
             .when(pl.col("__iid").is_not_null())
