@@ -58,6 +58,7 @@ def test_shipped_catalog_equals_a_rebuild(
         ("contoso-my.sharepoint.com", "sharepoint", "Microsoft SharePoint Online"),
         ("onedrive.live.com", "onedrive", "Microsoft OneDrive"),
         ("outlook.office.com", "outlook-web", "Outlook on the web"),
+        ("login.microsoftonline.com", "entra-id", "Microsoft Entra ID"),
         ("www.dropbox.com", "dropbox", "Dropbox"),
         ("chatgpt.com", "openai", "ChatGPT"),
         ("api.openai.com", "openai-api", "OpenAI API"),
