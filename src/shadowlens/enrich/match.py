@@ -364,7 +364,7 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
     >>> import polars as pl
     >>> from shadowlens.enrich.catalog import load_catalog
     >>> enrich(pl.DataFrame({"dst_host": ["mail.google.com"]}), load_catalog())["app_id"].to_list()
-    ['google']
+    ['gmail']
     """
     lf = records.lazy()
     names = lf.collect_schema().names()
