@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import ipaddress
+import threading
 from dataclasses import dataclass
 from typing import TypeVar, overload
 
@@ -121,23 +122,31 @@ class Matcher:
             },
         )
         self.cache = pl.DataFrame(schema=_HOST_SCHEMA)
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ hosts
 
     def resolve_hosts(self, hosts: pl.Series, *, distinct: bool = False) -> pl.DataFrame:
-        """Match table for the ``hosts`` (uses and fills the cache); ``distinct``: no repeats."""
+        """Match table, one row per host, for ``hosts`` (``distinct``: they do not repeat).
+
+        Uses and fills the cache; safe to call from the pipeline's worker threads at once
+        (the cache is read and extended under a lock, the matching itself runs outside it).
+        """
         wanted = pl.DataFrame({"dst_host": hosts.cast(pl.String)}).drop_nulls()
         if not distinct:
             wanted = wanted.unique()
-        if not self.cache.height:
-            self.cache = self._match_hosts(wanted["dst_host"])
-            return self.cache
-        new = wanted.join(self.cache, on="dst_host", how="anti")
-        if new.height:
-            if self.cache.height + new.height > _CACHE_LIMIT:
+        with self._lock:
+            known = wanted.join(self.cache, on="dst_host", how="inner")
+        new = wanted.join(known, on="dst_host", how="anti")
+        if not new.height:
+            return known
+        found = self._match_hosts(new["dst_host"])
+        with self._lock:
+            fresh = found.join(self.cache, on="dst_host", how="anti")
+            if self.cache.height + fresh.height > _CACHE_LIMIT:
                 self.cache = self.cache.clear()
-            self.cache = pl.concat([self.cache, self._match_hosts(new["dst_host"])])
-        return wanted.join(self.cache, on="dst_host", how="left")
+            self.cache = pl.concat([self.cache, fresh])
+        return pl.concat([known, found])
 
     def _match_hosts(self, hosts: pl.Series) -> pl.DataFrame:
         """Per distinct host: registrable domain and the winning rule, with polars kernels.
