@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,11 @@ def broken_spec(request: pytest.FixtureRequest, acme_dir: Path) -> Broken:
     assert old in text, (old, path)
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
     return Broken(acme_dir / "acme.toml", cause, where)
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Any:
+    """The catalog shipped with shadowlens (built once per session)."""
+    from shadowlens.enrich.catalog import load_catalog
+
+    return load_catalog()

@@ -17,7 +17,7 @@ def custom(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     f = tmp_path_factory.mktemp("cat") / "mine.toml"
     f.write_text(
         '[[app]]\nid = "gdrive-test"\nname = "Drive Test"\ncategory = "Cloud storage"\n'
-        'domains = ["drive.google.com"]\n\n'
+        'domains = ["translate.google.com"]\n\n'
         '[[app]]\nid = "exact-test"\nname = "Exact Test"\nhosts = ["upload.dropbox.com"]\n\n'
         '[[app]]\nid = "wild-test"\nname = "Wild Test"\nwildcards = ["*.wild.example"]\n\n'
         '[[app]]\nid = "net-test"\nname = "Net Test"\ncidrs = ["198.51.100.0/24", "2001:db8::/32"]\n\n'
@@ -52,9 +52,9 @@ def test_exact_host_beats_domain(custom: Catalog) -> None:
 
 
 def test_longest_suffix(custom: Catalog) -> None:
-    assert _one(custom, "drive.google.com")["app_id"] == "gdrive-test"
-    assert _one(custom, "x.drive.google.com")["app_id"] == "gdrive-test"
-    assert _one(custom, "docs.google.com")["app_id"] == "google"
+    assert _one(custom, "translate.google.com")["app_id"] == "gdrive-test"
+    assert _one(custom, "x.translate.google.com")["app_id"] == "gdrive-test"
+    assert _one(custom, "keep.google.com")["app_id"] == "google"
 
 
 def test_wildcard_excludes_apex(custom: Catalog) -> None:
@@ -168,3 +168,44 @@ def test_invariant_under_order_and_duplication(
     doubled = enrich(pl.concat([df, df]), custom)
     assert doubled.head(df.height).equals(base)
     assert doubled.tail(df.height).equals(base)
+
+
+def test_concurrent_batches_share_one_cache_safely() -> None:
+    """Worker threads enriching batches with one catalog: the host cache never holds a host twice.
+
+    Two threads are held inside the matching of the same new hosts at once (a barrier), the
+    case where both used to append them to the cache, and later batches then got duplicated
+    rows from the join.
+    """
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shadowlens.enrich.catalog import load_catalog
+    from shadowlens.enrich.match import _matcher
+
+    catalog = load_catalog()
+    matcher = _matcher(catalog)
+    matcher.resolve_hosts(pl.Series(["warm.example"]))  # a non-empty cache
+    barrier = threading.Barrier(2)
+    original = matcher._match_hosts
+
+    def held(hosts: pl.Series) -> pl.DataFrame:
+        barrier.wait(timeout=30)
+        return original(hosts)
+
+    matcher._match_hosts = held  # type: ignore[method-assign]
+    batch = pl.DataFrame(
+        {
+            "dst_host": ["files.slack.com", "www.dropbox.com", "app.box.com"] * 5,
+            "dst_ip": [None] * 15,
+        },
+        schema={"dst_host": pl.String, "dst_ip": pl.String},
+    )
+    with ThreadPoolExecutor(2) as pool:
+        first = list(pool.map(lambda b: enrich(b, catalog), [batch, batch]))
+    matcher._match_hosts = original  # type: ignore[method-assign]
+    assert matcher.cache["dst_host"].is_duplicated().sum() == 0
+    again = enrich(batch, catalog)
+    assert [r.height for r in first] == [15, 15]
+    assert again.height == 15
+    assert again["app_id"].to_list() == ["slack", "dropbox", "box"] * 5

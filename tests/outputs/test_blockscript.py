@@ -10,7 +10,7 @@ import datetime as dt
 import os
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import polars as pl
@@ -124,6 +124,16 @@ def write_records(folder: Path, rows: Sequence[tuple[str | None, str | None]]) -
         folder / "records" / "part-0.parquet",
     )
     return folder
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _flat_risk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every sourced app scores 5 (no weight), so only this file's risks meet the policies."""
+    flat = tmp_path_factory.mktemp("weights") / "flat.toml"
+    flat.write_text("base = 5\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SHADOWLENS_RISK_WEIGHTS", str(flat))
+        yield
 
 
 def traffic_rows() -> list[tuple[str | None, str | None]]:

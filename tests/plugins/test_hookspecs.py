@@ -32,7 +32,7 @@ def hook_names() -> list[str]:
 
 
 def test_there_are_hooks() -> None:
-    assert hook_names() == ["register_formats"]
+    assert hook_names() == ["register_catalog_sources", "register_enrichers", "register_formats"]
 
 
 @pytest.mark.parametrize("name", hook_names())
@@ -82,9 +82,45 @@ def test_hook_register_formats() -> None:
 
     plugins = get_plugins(load_entrypoints=False, extra=[Plugin()])
     results = plugins.pm.hook.register_formats()
-    assert len(results) == len(plugins.pm.get_plugins())
+    assert len(results) == len(plugins.pm.hook.register_formats.get_hookimpls())
     for classes in results:
         for cls in classes:
             assert isinstance(cls, type)
             assert issubclass(cls, LogFormat)
     assert plugins.formats()["extra-format"].cls is Extra
+
+
+def test_hook_register_catalog_sources() -> None:
+    """Sources are collected in registration order, the built-in catalog first."""
+    from shadowlens.enrich.catalog import AppOverlay
+    from shadowlens.enrich.extension import CatalogSource
+
+    class Plugin:
+        @shadowlens.hookimpl
+        def register_catalog_sources(self) -> Iterable[CatalogSource]:
+            return [CatalogSource("intranet", lambda: [AppOverlay(app_id="wiki", name="Wiki")])]
+
+    plugins = get_plugins(load_entrypoints=False, extra=[Plugin()])
+    sources = plugins.catalog_sources()
+    assert [(p, s.name) for p, s in sources] == [
+        ("shadowlens.enrich.builtin", "shadowlens"),
+        ("extra-0", "intranet"),
+    ]
+
+
+def test_hook_register_enrichers() -> None:
+    """Enrichers are collected in registration order with the plugin that supplies each."""
+    from shadowlens.enrich.extension import Enricher
+
+    class First:
+        @shadowlens.hookimpl
+        def register_enrichers(self) -> Iterable[Enricher]:
+            return [Enricher("geo", lambda df: df)]
+
+    class Second:
+        @shadowlens.hookimpl
+        def register_enrichers(self) -> Iterable[Enricher]:
+            return (e for e in [Enricher("hr", lambda df: df)])
+
+    plugins = get_plugins(load_entrypoints=False, extra=[First(), Second()])
+    assert [(p, e.name) for p, e in plugins.enrichers()] == [("extra-0", "geo"), ("extra-1", "hr")]

@@ -60,10 +60,12 @@ def test_builtins_are_registered_through_default_plugins() -> None:
         assert issubclass(entry.cls, LogFormat)
 
 
-def test_every_default_plugin_supplies_a_format() -> None:
+def test_every_default_plugin_supplies_a_format_or_the_catalog() -> None:
     plugins = get_plugins(load_entrypoints=False)
     suppliers = {entry.plugin for entry in plugins.formats().values()}
-    assert suppliers == set(DEFAULT_PLUGINS)
+    catalog = {plugin for plugin, _ in plugins.catalog_sources()}
+    assert catalog == {"shadowlens.enrich.builtin"}
+    assert suppliers | catalog == set(DEFAULT_PLUGINS)
 
 
 def test_entry_points_are_loaded_with_their_distribution(example_entry: FormatEntry) -> None:
@@ -98,7 +100,7 @@ def test_duplicate_format_name_names_both_plugins() -> None:
     assert "'cef'" in message
     assert "shadowlens.formats.cef" in message
     assert "acme-plugin" in message
-    assert info.value.exit_code == 5
+    assert info.value.exit_code == 4
 
 
 def test_duplicate_between_two_third_party_plugins() -> None:

@@ -115,7 +115,7 @@ def test_a_broken_spec_is_a_plugin_error_at_registration(broken_spec) -> None:  
         get_plugins(load_entrypoints=False, spec_paths=[broken_spec.spec])
     error = info.value
     assert error.plugin == f"file:{broken_spec.spec}"
-    assert error.exit_code == 5
+    assert error.exit_code == 4
     assert isinstance(error.__cause__, broken_spec.cause)
     message = str(error)
     assert message.startswith(f"plugin 'file:{broken_spec.spec}': ")

@@ -24,8 +24,9 @@ from shadowlens.engine.distributed import DaskOptions, run_parse_dask
 from shadowlens.engine.lines import DEFAULT_CHUNK_BYTES
 from shadowlens.engine.pipeline import RunConfig, run_parse
 from shadowlens.enrich import Pseudonymizer, enrich, load_catalog, pseudonymize_users
+from shadowlens.enrich.extension import run_enrichers
 from shadowlens.parsers.base import ParseOptions
-from shadowlens.plugins.manager import Plugins
+from shadowlens.plugins.manager import Plugins, get_plugins
 
 
 @dataclass
@@ -64,7 +65,9 @@ def run_job(config: JobConfig) -> dict[str, Any]:
     Records, quarantine, report and ``summary.json`` appear together: the run is
     staged and published by one rename (:func:`~shadowlens.engine.pipeline.run_parse`).
     """
-    catalog = load_catalog(config.catalogs)
+    plugins = config.plugins or get_plugins()  # one manager: formats, catalog sources, enrichers
+    catalog = load_catalog(config.catalogs, plugins=plugins)
+    enrichers = plugins.enrichers()
     pseudonymizer = Pseudonymizer.from_key_file(config.key_file) if config.key_file else None
 
     def transform(records: pl.DataFrame) -> pl.DataFrame:
@@ -73,7 +76,7 @@ def run_job(config: JobConfig) -> dict[str, Any]:
         for column in ("dst_host", "dst_ip"):
             if column not in records.columns:
                 records = records.with_columns(pl.lit(None, pl.String()).alias(column))
-        return enrich(records, catalog)
+        return run_enrichers(enrich(records, catalog), enrichers)
 
     def finish(folder: Path, _summary: dict[str, Any]) -> None:
         if config.report:  # written into the staged folder: published with the records
@@ -92,7 +95,7 @@ def run_job(config: JobConfig) -> dict[str, Any]:
             options=config.options,
             chunk_bytes=config.chunk_bytes,
             progress=config.progress,
-            plugins=config.plugins,
+            plugins=plugins,
             transform=transform,
             workers=config.workers,
             overwrite=config.overwrite,

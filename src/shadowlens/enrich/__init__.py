@@ -1,4 +1,5 @@
-"""Enrichment: the cloud-app catalog, vectorized matching and user pseudonymisation.
+"""Enrichment: the cloud-app catalog and its risk scores, vectorized matching, IP ranges,
+enrichment plugins and user pseudonymisation.
 
 Examples
 --------
@@ -22,22 +23,36 @@ from shadowlens.enrich.catalog import (
     validate,
 )
 from shadowlens.enrich.defender import import_defender_csv, write_overlay_toml
+from shadowlens.enrich.domains import registrable
+from shadowlens.enrich.extension import CatalogSource, Enricher, add_extras
+from shadowlens.enrich.lookup import lookup
 from shadowlens.enrich.match import enrich, explain
 from shadowlens.enrich.pseudonymize import Pseudonymizer, pseudonymize_users
+from shadowlens.enrich.ranges import import_ranges
+from shadowlens.enrich.risk import Attribute, RiskWeights, load_weights
 
 __all__ = [
     "App",
     "AppOverlay",
+    "Attribute",
     "Catalog",
+    "CatalogSource",
+    "Enricher",
     "Problem",
     "Pseudonymizer",
+    "RiskWeights",
     "Rule",
+    "add_extras",
     "apply_overlay",
     "enrich",
     "explain",
     "import_defender_csv",
+    "import_ranges",
     "load_catalog",
+    "load_weights",
+    "lookup",
     "pseudonymize_users",
+    "registrable",
     "validate",
     "write_overlay_toml",
 ]

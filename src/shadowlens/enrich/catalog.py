@@ -26,7 +26,10 @@ TOML, one ``[[app]]`` table per app (``id`` or ``name`` picks an existing app to
     wildcards = ["*.acme-cdn.net"]
     cidrs = ["203.0.113.0/24"]
     tags = ["sanctioned"]
-    risk = 8                      # 0-10, 10 safest
+    risk = 8                      # 0-10, 10 safest; replaces the computed score
+
+A top-level ``risk_weights = "weights.toml"`` (relative to the catalog file) replaces the
+weights of the computed score (:mod:`shadowlens.enrich.risk`).
 
 CSV, one row per rule or per app, header ``app_id,app_name,vendor,category,kind,pattern,tags,
 risk`` (every column optional except ``app_id`` or ``app_name``; ``tags`` separated by ``;``).
@@ -45,17 +48,22 @@ import gzip
 import ipaddress
 import itertools
 import json
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import idna
 
+from shadowlens.enrich.risk import Attribute, RiskWeights, load_weights, score
 from shadowlens.errors import ConfigError
+
+if TYPE_CHECKING:
+    from shadowlens.plugins.manager import Plugins
 
 #: Defender for Cloud Apps' category names (plus its newer "Generative AI").
 CATEGORIES: tuple[str, ...] = (
@@ -76,6 +84,9 @@ CATEGORIES: tuple[str, ...] = (
 KNOWN_TAGS: tuple[str, ...] = ("sanctioned", "unsanctioned", "monitored", "custom")
 
 RULE_KINDS: tuple[str, ...] = ("domain", "host", "wildcard", "cidr")
+
+#: Environment variable naming a risk-weights TOML used when no option or catalog key does.
+RISK_WEIGHTS_ENV = "SHADOWLENS_RISK_WEIGHTS"
 
 _LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
 _NAME_RE = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
@@ -99,7 +110,12 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class App:
-    """One catalog app. ``risk`` is None when nobody assessed it (the shipped default)."""
+    """One catalog app.
+
+    ``attributes`` are the sourced facts (MFA, SSO, FedRAMP) the risk score is computed from;
+    ``risk`` is that score, or the value a user file set (``risk_set_by`` names it), or None
+    ("not assessed": no attribute and no user value); ``reasons`` explain it.
+    """
 
     app_id: str
     name: str
@@ -110,6 +126,9 @@ class App:
     source: str = ""
     license: str = ""
     origin: str = ""
+    attributes: tuple[Attribute, ...] = ()
+    reasons: tuple[str, ...] = ()
+    risk_set_by: str = ""
 
 
 @dataclass(slots=True)
@@ -123,6 +142,7 @@ class Catalog:
     apps: dict[str, App]
     rules: list[Rule]
     version: str = ""
+    weights: RiskWeights | None = None
     _matcher: Any = field(default=None, init=False, repr=False, compare=False)
 
     def app_by_name(self, name: str) -> App | None:
@@ -157,48 +177,107 @@ class AppOverlay:
 # --------------------------------------------------------------------------- loading
 
 
-def load_catalog(paths: Sequence[str | Path] = ()) -> Catalog:
+def load_catalog(
+    paths: Sequence[str | Path] = (),
+    *,
+    risk_weights: str | Path | None = None,
+    plugins: Plugins | None = None,
+) -> Catalog:
     """The shipped starter catalog overlaid by user files (TOML or CSV), later files winning.
+
+    Every app's risk is then scored from its attributes (:func:`rescore`) unless a user file
+    set it.
 
     Parameters
     ----------
     paths
         User catalog files; ``.toml`` or ``.csv``.
+    risk_weights
+        A weights TOML replacing the shipped one; else the last ``risk_weights`` key of the
+        user files; else ``$SHADOWLENS_RISK_WEIGHTS``; else the shipped weights.
+    plugins
+        Compose the base from every registered catalog source (the built-in one first, see
+        :mod:`shadowlens.enrich.extension`); without it, the shipped catalog alone.
 
     Raises
     ------
     ConfigError
-        A file cannot be read, or a value (risk, kind) is invalid; the message names the file
-        and line.
+        A file cannot be read, or a value (risk, kind, weight) is invalid; the message names
+        the file and line.
 
     Examples
     --------
     >>> cat = load_catalog()
-    >>> len(cat.apps) >= 300
+    >>> len(cat.apps) >= 2500
     True
+    >>> cat.apps["box"].risk is not None, cat.apps["box"].reasons[0].startswith("base")
+    (True, True)
     """
-    catalog = _load_shipped()
-    for layer, path in enumerate(paths, 1):
+    if plugins is None:
+        catalog, first = load_shipped(), 1
+    else:
+        from shadowlens.enrich.extension import compose
+
+        sources = plugins.catalog_sources()
+        catalog, first = compose(sources), len(sources)
+    for layer, path in enumerate(paths, first):
         catalog = apply_overlay(catalog, read_overlay(path), layer=layer)
-    return catalog
+        risk_weights = risk_weights or _weights_key(path)
+    risk_weights = risk_weights or os.environ.get(RISK_WEIGHTS_ENV) or None
+    return rescore(catalog, load_weights(risk_weights))
 
 
-def _load_shipped() -> Catalog:
+def rescore(catalog: Catalog, weights: RiskWeights) -> Catalog:
+    """A catalog whose apps carry the score of ``weights`` and its reasons.
+
+    Apps whose risk a user file set keep it, with that file as the reason.
+    """
+    apps: dict[str, App] = {}
+    for app_id, app in catalog.apps.items():
+        if app.risk_set_by:
+            apps[app_id] = replace(app, reasons=(f"set by {app.risk_set_by}",))
+        else:
+            risk, reasons = score(app.attributes, weights)
+            apps[app_id] = replace(app, risk=risk, reasons=reasons)
+    return Catalog(apps, catalog.rules, catalog.version, weights)
+
+
+def _weights_key(path: str | Path) -> Path | None:
+    """The ``risk_weights`` file a catalog TOML names, relative to that TOML."""
+    p = Path(path)
+    if p.suffix.lower() != ".toml":
+        return None
+    try:
+        value = tomllib.loads(p.read_text(encoding="utf-8-sig")).get("risk_weights")
+    except (OSError, tomllib.TOMLDecodeError):
+        return None  # read_overlay already reported it
+    return None if value is None else p.parent / str(value)
+
+
+def load_shipped() -> Catalog:
+    """The shipped starter catalog alone, unscored (the built-in catalog source)."""
     root = resources.files("shadowlens") / "data" / "catalog"
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
     apps: dict[str, App] = {}
     app_text = (root / "apps.csv").read_text(encoding="utf-8")
     for lineno, row in enumerate(csv.DictReader(app_text.splitlines()), 2):
+        risk = _parse_risk(row["risk"], f"apps.csv:{lineno}")
         apps[row["app_id"]] = App(
             app_id=row["app_id"],
             name=row["app_name"],
             vendor=row["vendor"],
             category=row["category"],
             tags=_split_tags(row["tags"]),
-            risk=_parse_risk(row["risk"], f"apps.csv:{lineno}"),
+            risk=risk,
             source=row["source"],
             license=row["license"],
             origin=f"apps.csv:{lineno}",
+            attributes=tuple(
+                Attribute(name, row[name], row[f"{name}_source"])
+                for name in ("mfa", "sso", "fedramp")
+                if row.get(name)
+            ),
+            risk_set_by="" if risk is None else f"apps.csv:{lineno}",
         )
     rules: list[Rule] = []
     text = gzip.decompress((root / "rules.csv.gz").read_bytes()).decode("utf-8")
@@ -273,7 +352,7 @@ def _overlay_from_toml(path: Path, text: str) -> list[AppOverlay]:
                 line = _find_line(lines, json.dumps(str(pattern)), cursor) + 1
                 entry.rules.append((kind, str(pattern), f"{path}:{line}"))
         out.append(entry)
-    unknown = set(data) - {"app"}
+    unknown = set(data) - {"app", "risk_weights"}
     if unknown:
         msg = f"{path}: unknown top-level keys {sorted(unknown)} (expected [[app]] tables)"
         raise ConfigError(msg)
@@ -344,6 +423,7 @@ def apply_overlay(catalog: Catalog, entries: Iterable[AppOverlay], layer: int = 
             vendor=e.vendor if e.vendor is not None else current.vendor,
             category=e.category or current.category,
             risk=e.risk if e.risk is not None else current.risk,
+            risk_set_by=e.origin if e.risk is not None else current.risk_set_by,
         )
         apps[current.app_id] = current
         src = e.origin.rsplit(":", 1)[0]
@@ -359,7 +439,7 @@ def apply_overlay(catalog: Catalog, entries: Iterable[AppOverlay], layer: int = 
                     layer,
                 )
             )
-    return Catalog(apps, rules, catalog.version)
+    return Catalog(apps, rules, catalog.version, catalog.weights)
 
 
 # --------------------------------------------------------------------------- validation

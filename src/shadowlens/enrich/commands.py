@@ -9,19 +9,24 @@ Examples
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from shadowlens.enrich.catalog import load_catalog, validate
 from shadowlens.enrich.defender import import_defender_csv, write_overlay_toml
-from shadowlens.enrich.match import explain
+from shadowlens.enrich.lookup import LookupResult, read_queries
+from shadowlens.enrich.lookup import lookup as lookup_hosts
 from shadowlens.enrich.pseudonymize import Pseudonymizer
-from shadowlens.errors import OutputError, ShadowlensError
+from shadowlens.enrich.ranges import PROVIDERS, import_ranges
+from shadowlens.errors import ConfigError, OutputError, ShadowlensError
 from shadowlens.paths import os_error
+from shadowlens.plugins.manager import get_plugins
 
 app = typer.Typer(help="Inspect, extend and check the cloud-app catalog.", no_args_is_help=True)
 users_app = typer.Typer(help="Work with pseudonymised user names.", no_args_is_help=True)
@@ -39,38 +44,81 @@ def _fail(exc: ShadowlensError) -> typer.Exit:
     return typer.Exit(int(exc.exit_code))
 
 
+WeightsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--risk-weights",
+        help="TOML of risk weights replacing the shipped ones (see risk-weights.toml).",
+    ),
+]
+
+
 @app.command()
 def lookup(
-    host: Annotated[str, typer.Argument(help="Host name or IP address.")],
+    hosts: Annotated[
+        list[str] | None, typer.Argument(help="Host names or IP addresses.", show_default=False)
+    ] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", help="Read hosts from FILE, one per line (# comments)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line per host.")
+    ] = False,
     catalog: CatalogOpt = None,
+    risk_weights: WeightsOpt = None,
 ) -> None:
-    """Show which app HOST belongs to, and the rule that matched."""
+    """Show which app each host belongs to, the rule that matched, its attributes and risk.
+
+    Exits 1 when a host has no catalog app (after answering every host).
+    """
     try:
-        cat = load_catalog(catalog or ())
+        queries = list(hosts or [])
+        if file is not None:
+            queries += read_queries(file)
+        if not queries:
+            msg = "give at least one host, or --file FILE"
+            raise ConfigError(msg)
+        cat = load_catalog(catalog or (), risk_weights=risk_weights, plugins=get_plugins())
     except ShadowlensError as exc:
         raise _fail(exc) from exc
-    found = explain(host, cat)
-    console = Console(highlight=False)
-    if found.app_id is None:
-        console.print(
-            f"{found.query}: no catalog app (registrable domain: {found.dst_domain or '-'})"
-        )
+    results = lookup_hosts(queries, cat)
+    if as_json:
+        for r in results:
+            typer.echo(json.dumps(r.to_json(), ensure_ascii=False))
+    else:
+        console = Console(highlight=False, soft_wrap=True)
+        for i, r in enumerate(results):
+            if i:
+                console.print()
+            console.print(_table(r))
+    if any(r.app is None for r in results):
         raise typer.Exit(1)
-    a = cat.apps[found.app_id]
+
+
+def _table(r: LookupResult) -> Table | Text:
+    """The text answer for one host; log-derived strings are never read as markup."""
+    if r.app is None:
+        return Text(f"{r.host}: no catalog app (registrable domain: {r.dst_domain or '-'})")
+    a = r.app
     table = Table(show_header=False, box=None)
-    for key, value in (
-        ("host", found.query),
+    risk = "not assessed" if a.risk is None else f"{a.risk}/10"
+    rows = [
+        ("host", r.host),
         ("app", f"{a.name} ({a.app_id})"),
         ("vendor", a.vendor or "-"),
         ("category", a.category),
         ("tags", ", ".join(a.tags) or "-"),
-        ("risk", "-" if a.risk is None else f"{a.risk}/10"),
-        ("domain", found.dst_domain or "-"),
-        ("matched", f"{found.match_type}: {found.rule_kind} rule {found.rule_pattern}"),
-        ("source", found.rule_source or "-"),
-    ):
-        table.add_row(key, value)
-    console.print(table)
+        ("risk", risk),
+        *(("  because", reason) for reason in a.reasons),
+        *((f"{x.name}", f"{x.value}  [{x.source}]") for x in a.attributes),
+        ("domain", r.dst_domain or "-"),
+        ("matched", f"{r.match_type}: {r.rule_kind} rule {r.rule}"),
+        ("source", r.source or "-"),
+    ]
+    for key, value in rows:
+        table.add_row(Text(key), Text(value))
+    return table
 
 
 @app.command("import")
@@ -83,7 +131,7 @@ def import_(
 ) -> None:
     """Turn a Defender discovered-apps export into a catalog overlay (tags, risk, custom apps)."""
     try:
-        entries = import_defender_csv(csv_path, load_catalog(catalog or ()))
+        entries = import_defender_csv(csv_path, load_catalog(catalog or (), plugins=get_plugins()))
     except ShadowlensError as exc:
         raise _fail(exc) from exc
     try:
@@ -94,13 +142,57 @@ def import_(
     typer.echo(f"wrote {n} apps ({custom} custom) to {output}")
 
 
+@app.command("import-ranges")
+def import_ranges_cmd(
+    file: Annotated[Path, typer.Argument(help="The provider's published ranges (JSON, or CSV).")],
+    provider: Annotated[
+        str,
+        typer.Option(
+            "--provider",
+            "-p",
+            help="aws, azure, gcp, m365, cloudflare, oracle, github or csv.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Overlay TOML to write.")] = Path(
+        "ranges.toml"
+    ),
+    catalog: CatalogOpt = None,
+) -> None:
+    """Turn a cloud provider's published IP ranges into CIDR rules of a catalog overlay.
+
+    Use the overlay with --catalog: records whose host matches no app are matched by
+    destination IP, longest prefix first.
+    """
+    try:
+        if provider not in PROVIDERS:
+            msg = f"--provider must be one of {', '.join(PROVIDERS)}, got {provider!r}"
+            raise ConfigError(msg)
+        entries = import_ranges(file, provider)
+        known = load_catalog(catalog or (), plugins=get_plugins()).apps
+        for e in entries:  # an app the catalog has keeps its own name and category
+            if e.app_id in known:
+                e.name = e.vendor = e.category = None
+        try:
+            n = write_overlay_toml(
+                entries, output, f"import-ranges --provider {provider} {file.name}"
+            )
+        except OSError as exc:
+            msg = f"{output}: cannot write overlay: {exc.strerror}"
+            raise OutputError(msg) from exc
+    except ShadowlensError as exc:
+        raise _fail(exc) from exc
+    cidrs = sum(len(e.rules) for e in entries)
+    typer.echo(f"wrote {cidrs} ranges of {n} apps to {output}")
+
+
 @app.command("validate")
 def validate_cmd(
     files: Annotated[list[Path] | None, typer.Argument(help="User catalog files to check.")] = None,
 ) -> None:
     """Report malformed, duplicate and overlapping rules (with file and line)."""
     try:
-        cat = load_catalog(files or ())
+        cat = load_catalog(files or (), plugins=get_plugins())
     except ShadowlensError as exc:
         raise _fail(exc) from exc
     user = {str(f) for f in files or ()}

@@ -8,9 +8,10 @@ Work happens per *distinct* host and per distinct IP, never per record:
    exact ``host`` rules by a join; then every dot-suffix of each host is generated with list
    operations and joined against ``domain`` and ``wildcard`` rules, keeping the longest;
 2. records whose host matched nothing use ``dst_ip`` (or an IP literal in ``dst_host``):
-   IPv4 addresses become integers and are joined on ``(prefix length, network)`` against the
-   CIDR rules, longest prefix winning; IPv6 addresses are checked with :mod:`ipaddress` once
-   per distinct address (distinct IPv6 destinations are few);
+   IPv4 addresses become integers (polars string and integer kernels) and IPv6 addresses two
+   64-bit halves (:mod:`ipaddress`, once per distinct address); each is masked once per
+   distinct prefix length of the CIDR rules and joined on ``(prefix length, network)``,
+   the longest prefix winning;
 3. the small per-host and per-IP tables are left-joined back onto the records.
 
 When two rules match at the same length, the later catalog layer (a user file) wins.
@@ -28,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import ipaddress
+import threading
 from dataclasses import dataclass
 from typing import TypeVar, overload
 
@@ -35,6 +37,7 @@ import polars as pl
 from publicsuffixlist import PublicSuffixList
 
 from shadowlens.enrich.catalog import Catalog, pattern_is_valid
+from shadowlens.enrich.domains import depth_needed, split_tails, with_registrable
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -93,18 +96,14 @@ class Matcher:
         rules = rules.sort("layer", "order").unique(
             ["kind", "pattern"], keep="last", maintain_order=True
         )
-        self.host_rules = rules.filter(pl.col("kind") == "host").select(
-            "pattern", "app_id", "source", "layer"
-        )
-        self.suffix_rules = rules.filter(pl.col("kind").is_in(["domain", "wildcard"])).select(
-            pl.col("pattern").str.strip_prefix("*."), "kind", "app_id", "source", "layer"
-        )
+        self.table, self.keys, self.depth = _rule_tables(rules)
         self.cidrs = [
             (ipaddress.ip_network(p, strict=False), a, s, layer)
             for a, k, p, s, layer, _ in rows
             if k == "cidr"
         ]
         self.v4 = _v4_table(self.cidrs)
+        self.v6 = _v6_table(self.cidrs)
         apps = list(catalog.apps.values())
         self.apps = pl.DataFrame(
             {
@@ -123,73 +122,61 @@ class Matcher:
             },
         )
         self.cache = pl.DataFrame(schema=_HOST_SCHEMA)
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ hosts
 
-    def resolve_hosts(self, hosts: pl.Series) -> pl.DataFrame:
-        """Match table for the distinct ``hosts`` (uses and fills the cache)."""
-        wanted = pl.DataFrame({"dst_host": hosts.cast(pl.String)}).drop_nulls().unique()
-        new = wanted.join(self.cache, on="dst_host", how="anti")
-        if new.height:
-            if self.cache.height + new.height > _CACHE_LIMIT:
+    def resolve_hosts(self, hosts: pl.Series, *, distinct: bool = False) -> pl.DataFrame:
+        """Match table, one row per host, for ``hosts`` (``distinct``: they do not repeat).
+
+        Uses and fills the cache; safe to call from the pipeline's worker threads at once
+        (the cache is read and extended under a lock, the matching itself runs outside it).
+        """
+        wanted = pl.DataFrame({"dst_host": hosts.cast(pl.String)}).drop_nulls()
+        if not distinct:
+            wanted = wanted.unique()
+        with self._lock:
+            known = wanted.join(self.cache, on="dst_host", how="inner")
+        new = wanted.join(known, on="dst_host", how="anti")
+        if not new.height:
+            return known
+        found = self._match_hosts(new["dst_host"])
+        with self._lock:
+            fresh = found.join(self.cache, on="dst_host", how="anti")
+            if self.cache.height + fresh.height > _CACHE_LIMIT:
                 self.cache = self.cache.clear()
-            self.cache = pl.concat([self.cache, self._match_hosts(new["dst_host"])])
-        return wanted.join(self.cache, on="dst_host", how="left")
+            self.cache = pl.concat([self.cache, fresh])
+        return pl.concat([known, found])
 
     def _match_hosts(self, hosts: pl.Series) -> pl.DataFrame:
-        psl = _psl()
+        """Per distinct host: registrable domain and the winning rule, with polars kernels.
+
+        Every host is cut into its tails (last 1, 2, ... labels, lower-cased); each tail is
+        looked up in the apex table (``domain`` rules, for the whole host) or the sub table
+        (the best ``domain``/``wildcard`` rule of a pattern, for a proper suffix); an exact
+        ``host`` rule beats any suffix, and the longest suffix beats shorter ones.
+        """
         is_ip = hosts.str.contains(_IPV4_RE) | hosts.str.contains(":", literal=True)
-        domains = [
-            None if ip else psl.privatesuffix(h)
-            for h, ip in zip(hosts.to_list(), is_ip.to_list(), strict=True)
-        ]
-        base = pl.DataFrame(
-            {"dst_host": hosts, "dst_domain": pl.Series(domains, dtype=pl.String), "is_ip": is_ip}
-        )
-        exact = base.join(self.host_rules, left_on="dst_host", right_on="pattern", how="inner").select(
-            "dst_host", "app_id", "source", "layer",
-            pl.lit("host").alias("rule_kind"), pl.col("dst_host").alias("rule_pattern"),
-            pl.lit(0, pl.Int64).alias("start"),
-        )  # fmt: skip
-        names = base.filter(~pl.col("is_ip")).select(
-            "dst_host", parts=pl.col("dst_host").str.split(".")
-        )
-        suffixes = (
-            names.with_columns(start=pl.int_ranges(0, pl.col("parts").list.len()))
-            .explode("start")
-            .with_columns(suffix=pl.col("parts").list.slice(pl.col("start")).list.join("."))
-        )
-        by_suffix = (
-            suffixes.join(self.suffix_rules, left_on="suffix", right_on="pattern", how="inner")
-            .filter((pl.col("kind") == "domain") | (pl.col("start") >= 1))
-            .select(
-                "dst_host",
-                "app_id",
-                "source",
-                "layer",
-                pl.col("kind").alias("rule_kind"),
-                pl.when(pl.col("kind") == "wildcard")
-                .then("*." + pl.col("suffix"))
-                .otherwise("suffix")
-                .alias("rule_pattern"),
-                (pl.col("start") + 1).cast(pl.Int64).alias("start"),
+        frame = with_registrable(split_tails(hosts, max(self.depth, depth_needed())))
+        n = pl.col("n")
+        candidates = [pl.col("name").replace_strict(*self.keys["host"], default=None)]
+        have = max(int(c[1:]) for c in frame.columns if c[:1] == "t" and c[1:].isdigit())
+        for d in range(min(self.depth, have), 0, -1):
+            tail = pl.col(f"t{d}")
+            candidates.append(
+                pl.when(n == d)
+                .then(tail.replace_strict(*self.keys["apex"], default=None))
+                .when(n > d)
+                .then(tail.replace_strict(*self.keys["sub"], default=None))
             )
+        best = frame.select(
+            dst_host=pl.col("h"),
+            dst_domain=pl.when(pl.Series(is_ip)).then(None).otherwise(pl.col("dst_domain")),
+            idx=pl.coalesce(*candidates),
         )
-        best = (
-            pl.concat([exact, by_suffix])
-            .sort(
-                ["dst_host", "start", "layer", "rule_kind"], descending=[False, False, True, True]
-            )
-            .unique("dst_host", keep="first")
-            .with_columns(
-                match_type=pl.when(pl.col("start") == 0)
-                .then(pl.lit("host"))
-                .otherwise(pl.lit("domain"))
-            )
-        )
-        return base.join(best, on="dst_host", how="left").select(
+        return best.join(self.table, on="idx", how="left").select(
             "dst_host", "dst_domain", "app_id", "match_type", "rule_kind", "rule_pattern",
-            pl.col("source").alias("rule_source"),
+            "rule_source",
         )  # fmt: skip
 
     # ------------------------------------------------------------------ IPs
@@ -209,9 +196,8 @@ class Matcher:
             return empty
         v4 = ips.filter(ips.str.contains(_IPV4_RE))
         parts = [self._match_v4(v4)] if self.v4.height else []
-        v6_nets = [c for c in self.cidrs if c[0].version == 6]
-        if v6_nets:
-            parts.append(_match_v6(ips.filter(ips.str.contains(":", literal=True)), v6_nets))
+        if self.v6.height:
+            parts.append(self._match_v6(ips.filter(ips.str.contains(":", literal=True))))
         return pl.concat([empty, *parts])
 
     def _match_v4(self, ips: pl.Series) -> pl.DataFrame:
@@ -232,6 +218,103 @@ class Matcher:
             .unique("ip", keep="first")
             .select("ip", "app_id", "rule_pattern", "rule_source")
         )
+
+    def _match_v6(self, ips: pl.Series) -> pl.DataFrame:
+        """Distinct IPv6 addresses -> longest matching network, as a join per prefix length."""
+        rows = []
+        for text in ips.to_list():
+            try:
+                value = int(ipaddress.IPv6Address(text))
+            except ValueError:
+                continue  # not an address (a zone id, garbage): no app
+            rows.append((text, value >> 64, value & _LOW64))
+        frame = pl.DataFrame(
+            rows, schema={"ip": pl.String, "hi": pl.UInt64, "lo": pl.UInt64}, orient="row"
+        )
+        masks = pl.DataFrame(
+            [(p, *_v6_mask(p)) for p in self.v6["prefix"].unique().to_list()],
+            schema={"prefix": pl.Int64, "mask_hi": pl.UInt64, "mask_lo": pl.UInt64},
+            orient="row",
+        )
+        cand = frame.join(masks, how="cross").select(
+            "ip",
+            "prefix",
+            net_hi=pl.col("hi") & pl.col("mask_hi"),
+            net_lo=pl.col("lo") & pl.col("mask_lo"),
+        )
+        hit = cand.join(self.v6, on=["prefix", "net_hi", "net_lo"], how="inner")
+        return (
+            hit.sort(["ip", "prefix", "layer"], descending=[False, True, True])
+            .unique("ip", keep="first")
+            .select("ip", "app_id", "rule_pattern", "rule_source")
+        )
+
+
+_LOW64 = (1 << 64) - 1
+
+
+def _rule_tables(
+    rules: pl.DataFrame,
+) -> tuple[pl.DataFrame, dict[str, tuple[pl.Series, pl.Series]], int]:
+    """One row per usable rule (``idx`` -> app and rule) and the three lookup maps into it.
+
+    ``host``: exact host -> host rule; ``apex``: a whole host -> its ``domain`` rule; ``sub``:
+    a proper suffix -> the ``domain`` or ``wildcard`` rule of that pattern from the latest
+    layer (a wildcard wins a tie). Also the most labels of any suffix pattern.
+    """
+    named = rules.filter(pl.col("kind") != "cidr").with_columns(
+        key=pl.col("pattern").str.strip_prefix("*.")
+    )
+    host = named.filter(pl.col("kind") == "host").with_columns(match_type=pl.lit("host"))
+    apex = named.filter(pl.col("kind") == "domain").with_columns(match_type=pl.lit("domain"))
+    sub = (
+        named.filter(pl.col("kind").is_in(["domain", "wildcard"]))
+        .sort(["key", "layer", "kind", "order"], descending=[False, True, True, True])
+        .unique("key", keep="first", maintain_order=True)
+        .with_columns(match_type=pl.lit("domain"))
+    )
+    parts = [host.with_columns(part=pl.lit("host")), apex.with_columns(part=pl.lit("apex")),
+             sub.with_columns(part=pl.lit("sub"))]  # fmt: skip
+    table = pl.concat(parts).with_row_index("idx").with_columns(pl.col("idx").cast(pl.Int64))
+    keys = {
+        part: (sub_t["key"], sub_t["idx"])
+        for part, sub_t in ((p, table.filter(pl.col("part") == p)) for p in ("host", "apex", "sub"))
+    }
+    dots = table["key"].str.count_matches(".", literal=True).max()
+    depth = (dots if isinstance(dots, int) else 0) + 1
+    return (
+        table.select(
+            "idx", "app_id", "match_type",
+            pl.col("kind").alias("rule_kind"), pl.col("pattern").alias("rule_pattern"),
+            pl.col("source").alias("rule_source"),
+        ),
+        keys,
+        depth,
+    )  # fmt: skip
+
+
+def _v6_mask(prefix: int) -> tuple[int, int]:
+    """The (high, low) 64-bit halves of an IPv6 netmask of ``prefix`` bits."""
+    mask = ((1 << prefix) - 1) << (128 - prefix)
+    return mask >> 64, mask & _LOW64
+
+
+def _v6_table(
+    cidrs: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, str, int]],
+) -> pl.DataFrame:
+    rows = [
+        (n.prefixlen, int(n.network_address) >> 64, int(n.network_address) & _LOW64, a, str(n), s, layer)
+        for n, a, s, layer in cidrs
+        if n.version == 6
+    ]  # fmt: skip
+    return pl.DataFrame(
+        rows,
+        schema={
+            "prefix": pl.Int64, "net_hi": pl.UInt64, "net_lo": pl.UInt64, "app_id": pl.String,
+            "rule_pattern": pl.String, "rule_source": pl.String, "layer": pl.Int64,
+        },
+        orient="row",
+    )  # fmt: skip
 
 
 def _v4_table(
@@ -256,25 +339,6 @@ def _v4_table(
     )
 
 
-def _match_v6(
-    ips: pl.Series,
-    nets: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, str, int]],
-) -> pl.DataFrame:
-    """Per distinct IPv6 address: the longest matching network (few addresses, few nets)."""
-    ordered = sorted(nets, key=lambda t: (-t[0].prefixlen, -t[3]))
-    rows = []
-    for text in ips.to_list():
-        try:
-            addr = ipaddress.ip_address(text)
-        except ValueError:
-            continue
-        for net, app_id, source, _ in ordered:
-            if addr.version == 6 and addr in net:
-                rows.append((text, app_id, str(net), source))
-                break
-    return pl.DataFrame(rows, schema=["ip", "app_id", "rule_pattern", "rule_source"], orient="row")
-
-
 def _matcher(catalog: Catalog) -> Matcher:
     if catalog._matcher is None:
         catalog._matcher = Matcher(catalog)
@@ -294,7 +358,7 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
 
     Row order and all other columns are kept. ``match_type`` is ``host`` (exact host rule),
     ``domain`` (domain or wildcard rule on a suffix), ``ip`` (CIDR rule) or null. An existing
-    non-null ``dst_domain`` is kept. A LazyFrame stays lazy, but its distinct hosts and IPs are
+    non-null ``dst_domain`` is kept. A LazyFrame stays lazy, but its host and IP columns are
     collected first (one extra scan of its source).
 
     Parameters
@@ -309,50 +373,54 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
     >>> import polars as pl
     >>> from shadowlens.enrich.catalog import load_catalog
     >>> enrich(pl.DataFrame({"dst_host": ["mail.google.com"]}), load_catalog())["app_id"].to_list()
-    ['google']
+    ['gmail']
     """
     lf = records.lazy()
     names = lf.collect_schema().names()
-    host = pl.col("dst_host") if "dst_host" in names else pl.lit(None, pl.String)
-    ip = pl.col("dst_ip") if "dst_ip" in names else pl.lit(None, pl.String)
-    ip_literal = pl.when(host.str.contains(_IPV4_RE) | host.str.contains(":", literal=True)).then(
-        host
-    )
-    keys = lf.select(
-        host.cast(pl.String).alias("__h"), pl.coalesce(ip, ip_literal).cast(pl.String).alias("__ip")
-    )
-    distinct_hosts, distinct_ips = pl.collect_all(
-        [keys.select(pl.col("__h").unique()), keys.select(pl.col("__ip").unique())]
-    )
     matcher = _matcher(catalog)
-    host_table = matcher.resolve_hosts(distinct_hosts["__h"]).select(
+    host = pl.col("dst_host") if "dst_host" in names else pl.lit(None, pl.String)
+    ip = pl.col("dst_ip") if "dst_ip" in names and matcher.cidrs else pl.lit(None, pl.String)
+    keys = lf.select(host.cast(pl.String).alias("__h"), ip.cast(pl.String).alias("__ip")).collect()
+    host_table = matcher.resolve_hosts(keys["__h"].unique(), distinct=True).select(
         pl.col("dst_host").alias("__h"),
         pl.col("dst_domain").alias("__dom"),
         pl.col("app_id").alias("__hid"),
         pl.col("match_type").alias("__hmt"),
     )
-    ip_table = matcher.resolve_ips(distinct_ips["__ip"]).select(
-        pl.col("ip").alias("__ip"), pl.col("app_id").alias("__iid")
-    )
-    existing_domain = pl.col("dst_domain") if "dst_domain" in names else pl.lit(None, pl.String)
-    app_id = pl.coalesce("__hid", "__iid")
-    joined = (
-        lf.with_columns(
-            host.cast(pl.String).alias("__h"),
-            pl.coalesce(ip, ip_literal).cast(pl.String).alias("__ip"),
+    matched = keys.lazy().join(host_table.lazy(), on="__h", how="left", maintain_order="left")
+    if matcher.cidrs:  # an IP literal in dst_host counts as the destination IP (per distinct host)
+        literal = pl.col("__h").str.contains(_IPV4_RE) | pl.col("__h").str.contains(
+            ":", literal=True
         )
-        .join(host_table.lazy(), on="__h", how="left", maintain_order="left")
-        .join(ip_table.lazy(), on="__ip", how="left", maintain_order="left")
-        .with_columns(
-            dst_domain=pl.coalesce(existing_domain.cast(pl.String), "__dom"),
-            app_id=app_id,
+        host_table = host_table.with_columns(__hip=pl.when(literal).then(pl.col("__h")))
+        distinct_ips = pl.concat([keys["__ip"], host_table["__hip"]]).drop_nulls().unique()
+        ip_table = matcher.resolve_ips(distinct_ips).select(
+            pl.col("ip").alias("__ipk"), pl.col("app_id").alias("__iid")
+        )
+        matched = (
+            keys.lazy()
+            .join(host_table.lazy(), on="__h", how="left", maintain_order="left")
+            .with_columns(__ipk=pl.coalesce("__ip", "__hip"))
+            .join(ip_table.lazy(), on="__ipk", how="left", maintain_order="left")
+        )
+    else:  # no CIDR rule: IPs cannot match, so their work is skipped
+        matched = matched.with_columns(__iid=pl.lit(None, pl.String))
+    # the joins ran on the two key columns only; the result is laid beside the records
+    matched = (
+        matched.with_columns(
+            app_id=pl.coalesce("__hid", "__iid"),
             match_type=pl.when(pl.col("__hid").is_not_null())
             .then("__hmt")
             .when(pl.col("__iid").is_not_null())
             .then(pl.lit("ip")),
         )
-        .drop(["app_name", "app_category", "app_tags", "app_risk"], strict=False)
         .join(matcher.apps.lazy(), on="app_id", how="left", maintain_order="left")
+        .select("__dom", "app_id", "app_name", "app_category", "app_tags", "app_risk", "match_type")
+    )
+    existing_domain = pl.col("dst_domain") if "dst_domain" in names else pl.lit(None, pl.String)
+    base = lf.drop([c for c in _ENRICH_COLUMNS if c != "dst_domain"], strict=False)
+    joined = pl.concat([base, matched], how="horizontal").with_columns(
+        dst_domain=pl.coalesce(existing_domain.cast(pl.String), "__dom")
     )
     order = names + [c for c in _ENRICH_COLUMNS if c not in names]
     out = joined.select(order)

@@ -2,7 +2,7 @@
 
 Order of registration (which is also the order detection breaks ties in):
 
-1. the built-ins in :data:`DEFAULT_PLUGINS`;
+1. the built-ins in :data:`DEFAULT_PLUGINS` (the formats, then the built-in catalog);
 2. every entry point of the group ``shadowlens``;
 3. loose spec files: ``spec_paths`` (``--format-file``, ``--formats-dir``), then
    the files and folders of ``SHADOWLENS_FORMATS_PATH`` (``os.pathsep``
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, TypeGuard, cast
+from typing import TYPE_CHECKING, TypeGuard, TypeVar, cast
 
 import pluggy
 
@@ -34,14 +34,20 @@ from shadowlens.formats import BUILTIN
 from shadowlens.plugins import hookspecs
 
 if TYPE_CHECKING:
+    from shadowlens.enrich.extension import CatalogSource, Enricher
     from shadowlens.parsers.base import LogFormat
+
+T = TypeVar("T")
 
 ENTRY_POINT_GROUP = "shadowlens"
 #: Spec files and folders registered after entry points (``os.pathsep`` separated).
 FORMATS_PATH_ENV = "SHADOWLENS_FORMATS_PATH"
 
 #: Built-in plugin modules, registered first and in this order.
-DEFAULT_PLUGINS: tuple[str, ...] = tuple(f"shadowlens.formats.{name}" for name in BUILTIN)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    *(f"shadowlens.formats.{name}" for name in BUILTIN),
+    "shadowlens.enrich.builtin",
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,51 @@ class Plugins:
                     )
             self._formats = found  # registration order: built-ins first, then plugins
         return self._formats
+
+    def catalog_sources(self) -> list[tuple[str, CatalogSource]]:
+        """``(plugin, source)`` of every registered catalog source, in registration order.
+
+        Raises
+        ------
+        PluginError
+            A hook failed, returned something else than CatalogSource objects, or two
+            sources share a name.
+        """
+        from shadowlens.enrich.extension import CatalogSource
+
+        return self._named("register_catalog_sources", CatalogSource, "catalog source")
+
+    def enrichers(self) -> list[tuple[str, Enricher]]:
+        """``(plugin, enricher)`` of every registered enricher, in registration order.
+
+        Raises
+        ------
+        PluginError
+            As :meth:`catalog_sources`, for enrichers.
+        """
+        from shadowlens.enrich.extension import Enricher
+
+        return self._named("register_enrichers", Enricher, "enricher")
+
+    def _named(self, hook: str, kind: type[T], what: str) -> list[tuple[str, T]]:
+        found: dict[str, tuple[str, T]] = {}
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():  # registration order
+            plugin = self.pm.get_name(impl.plugin) or repr(impl.plugin)
+            try:
+                items = list(cast(Iterable[object], impl.function() or ()))
+            except Exception as exc:
+                msg = f"{hook} failed: {exc}"
+                raise PluginError(msg, plugin=plugin) from exc
+            for item in items:
+                if not isinstance(item, kind):
+                    msg = f"{hook} returned {item!r}, which is not a {kind.__name__}"
+                    raise PluginError(msg, plugin=plugin)
+                name = getattr(item, "name", "")
+                if name in found:
+                    msg = f"{what} name {name!r} is registered by both {found[name][0]!r} and {plugin!r}"
+                    raise PluginError(msg, plugin=plugin)
+                found[name] = (plugin, item)
+        return list(found.values())
 
     def format(self, name: str) -> type[LogFormat]:
         """The format class registered as ``name``."""
