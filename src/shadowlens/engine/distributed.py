@@ -4,7 +4,7 @@ The input is cut into tasks: one per file or archive member, and large plain
 (uncompressed) files of a stateless format also into byte ranges that start and
 end at line boundaries. Each task runs the local engine's chunk steps (detect,
 parse, enrich, convert) on a worker and writes its Parquet parts into a staging
-folder of the output (``OUT/.dask-staging/task-NNNNN/``); the client merges the
+folder inside the staged output (``.dask-staging/task-NNNNN/``); the client merges the
 line accounting in input order, moves the parts to ``records/`` and
 ``quarantine/`` as ``part-TTTTT-NNNNN.parquet`` (task number, part number) and
 writes ``summary.json`` last. The records and counts equal a local run's.
