@@ -332,12 +332,13 @@ def test_a_spec_file_format_travels_to_the_workers(
 
 
 def test_run_on_a_local_cluster_from_the_command_line(
-    logs: Path, tmp_path: Path, cli: CliMain
+    logs: Path, tmp_path: Path, cli_subprocess: CliMain
 ) -> None:
+    # A real process: the LocalCluster's worker processes need real standard streams.
     inputs = [str(logs / "export.zip")]
-    local = cli("run", *inputs, "-o", str(tmp_path / "local"))
+    local = cli_subprocess("run", *inputs, "-o", str(tmp_path / "local"))
     assert local.returncode == 0, local.stderr
-    result = cli(
+    result = cli_subprocess(
         "run", *inputs, "-o", str(tmp_path / "dask"), "--executor", "dask", "--dask-workers", "2",
         "--progress",  # follows the tasks as they finish (rich draws nothing when captured)
     )  # fmt: skip

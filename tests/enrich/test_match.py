@@ -209,3 +209,17 @@ def test_concurrent_batches_share_one_cache_safely() -> None:
     assert [r.height for r in first] == [15, 15]
     assert again.height == 15
     assert again["app_id"].to_list() == ["slack", "dropbox", "box"] * 5
+
+
+def test_a_matcher_pickles_without_its_lock() -> None:
+    # Dask sends the enrichment to its workers: a lock cannot travel, the matcher must.
+    import pickle
+
+    from shadowlens.enrich.catalog import load_catalog
+    from shadowlens.enrich.match import Matcher
+
+    matcher = Matcher(load_catalog())
+    hosts = pl.Series(["files.slack.com", "nowhere.invalid"])
+    before = matcher.resolve_hosts(hosts)
+    copy = pickle.loads(pickle.dumps(matcher))
+    assert copy.resolve_hosts(hosts).sort("dst_host").equals(before.sort("dst_host"))

@@ -419,6 +419,10 @@ def _progress(enabled: bool) -> AbstractContextManager[Progress | None]:
         TransferSpeedColumn(),
         TimeRemainingColumn(),
         transient=False,
+        # Other threads (a Dask client's event loop, logging) write to stderr while the
+        # bar draws: rich's stream proxies would make them wait on the bar's lock.
+        redirect_stdout=False,
+        redirect_stderr=False,
     )
 
 

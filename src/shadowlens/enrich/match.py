@@ -31,7 +31,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 from dataclasses import dataclass
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import polars as pl
 from publicsuffixlist import PublicSuffixList
@@ -122,6 +122,16 @@ class Matcher:
             },
         )
         self.cache = pl.DataFrame(schema=_HOST_SCHEMA)
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without its lock (a Dask worker gets its own; the cache travels)."""
+        state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ hosts
