@@ -13,9 +13,6 @@ short lines would otherwise cost far more memory per chunk than their bytes.
 
 from __future__ import annotations
 
-import lzma
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -23,8 +20,8 @@ from typing import BinaryIO
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import zstandard
 
+from shadowlens.engine.decoders import READ_ERRORS
 from shadowlens.errors import InputError
 
 BOM = b"\xef\xbb\xbf"
@@ -68,16 +65,7 @@ class LineChunk:
     too_long: pl.Series
 
 
-#: Errors a decompressing reader raises on corrupt or truncated data.
-_READ_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    EOFError,
-    ValueError,
-    zlib.error,
-    lzma.LZMAError,
-    zstandard.ZstdError,
-    zipfile.BadZipFile,
-)
+_READ_ERRORS = READ_ERRORS
 
 
 def iter_raw_chunks(
@@ -98,15 +86,18 @@ def iter_raw_chunks(
     line = 1
     pending = b""
 
+    failure: list[InputError] = []
+
     def read() -> bytes:
         try:
             return stream.read(chunk_bytes)
         except _READ_ERRORS as exc:
-            msg = (
-                f"{name}: cannot read past byte {offset + len(pending)} (after line {line - 1}): "
-                f"{exc or type(exc).__name__} (corrupt or truncated file?)"
-            )
-            raise InputError(msg) from exc
+            # Lines already in hand are yielded first, so the count in the message is right.
+            msg = f"{exc or type(exc).__name__} (corrupt or truncated file?)"
+            error = InputError(msg)
+            error.__cause__ = exc
+            failure.append(error)
+            return b""
 
     eof = False
     while len(pending) < len(BOM):
@@ -132,8 +123,13 @@ def iter_raw_chunks(
             while pending:
                 piece, pending = _cap_lines(pending)
                 yield RawChunk(piece, line, offset)
-                line += count_line_ends(piece)
+                line += count_line_ends(piece) + (not piece.endswith((b"\n", b"\r")))
                 offset += len(piece)
+            if failure:
+                msg = (
+                    f"{name}: cannot read past byte {offset} (after line {line - 1}): {failure[0]}"
+                )
+                raise InputError(msg) from failure[0].__cause__
             return
         cut = _last_end(pending)
         if cut == 0:
