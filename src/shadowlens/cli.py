@@ -130,6 +130,14 @@ FormatsDirOpt = Annotated[
         "SHADOWLENS_FORMATS_PATH adds more).",
     ),
 ]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Stop at the first input file that cannot be read to its end (exit 3). "
+        "Default: list it under failed_files, read the others, exit 7.",
+    ),
+]
 ProgressOpt = Annotated[
     bool | None,
     typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
@@ -150,6 +158,7 @@ def parse(
     progress: ProgressOpt = None,
     format_file: FormatFileOpt = None,
     formats_dir: FormatsDirOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Parse logs into out/records (Parquet), out/quarantine and out/summary.json."""
     from shadowlens.engine.pipeline import RunConfig, run_parse
@@ -164,9 +173,24 @@ def parse(
         progress=sys.stderr.isatty() if progress is None else progress,
         plugins=plugins,
         workers=workers,
+        strict=strict,
     )
     summary = run_parse(config)
     print_summary(summary, out_dir)
+    _exit_if_partial(summary)
+
+
+def _exit_if_partial(summary: dict[str, Any]) -> None:
+    """Exit 7 when some input files failed (the others were processed)."""
+    failed = summary.get("failed_files") or {}
+    if failed:
+        err.print(
+            f"{len(failed)} input file(s) failed (see failed_files in summary.json); "
+            "the others were processed",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(7)
 
 
 CatalogOpt = Annotated[
@@ -201,6 +225,7 @@ def run(
     progress: ProgressOpt = None,
     format_file: FormatFileOpt = None,
     formats_dir: FormatsDirOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """The main job: parse + enrich + records, quarantine, summary and report (HTML + JSON)."""
     from shadowlens.engine.job import JobConfig, run_job
@@ -221,10 +246,12 @@ def run(
             progress=sys.stderr.isatty() if progress is None else progress,
             plugins=plugins,
             workers=workers,
+            strict=strict,
         )
     )
     print_summary(summary, out_dir)
     err.print(f"report: {out_dir / 'report.html'}")
+    _exit_if_partial(summary)
 
 
 @app.command()

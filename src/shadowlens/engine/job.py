@@ -41,6 +41,7 @@ class JobConfig:
     progress: bool = False
     plugins: Plugins | None = None
     workers: int = 2
+    strict: bool = False
 
 
 def sample_logs() -> list[str]:
@@ -75,6 +76,7 @@ def run_job(config: JobConfig) -> dict[str, Any]:
             plugins=config.plugins,
             transform=transform,
             workers=config.workers,
+            strict=config.strict,
             summary_extra={
                 "catalog_version": catalog.version,
                 "catalog_apps": len(catalog.apps),

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +35,7 @@ from rich.progress import (
 
 from shadowlens import __version__
 from shadowlens.engine.accounting import FileStats, totals
-from shadowlens.engine.detect import SAMPLE_LINES, detect_format
+from shadowlens.engine.detect import detect_lines
 from shadowlens.engine.lines import (
     DEFAULT_CHUNK_BYTES,
     MAX_LINE_BYTES,
@@ -40,9 +43,9 @@ from shadowlens.engine.lines import (
     iter_raw_chunks,
     to_line_chunk,
 )
-from shadowlens.engine.sources import discover
+from shadowlens.engine.sources import Archives, Source, discover_all, skipped
 from shadowlens.engine.writer import DatasetWriter
-from shadowlens.errors import ErrorCode, PluginError
+from shadowlens.errors import ErrorCode, InputError, PluginError
 from shadowlens.parsers.base import QUARANTINE_ROWS_SCHEMA, LogFormat, ParseOptions
 from shadowlens.plugins.manager import Plugins, get_plugins
 from shadowlens.schema import (
@@ -77,6 +80,13 @@ class RunConfig:
         (enrichment plugs in here).
     workers
         Threads parsing chunks of a file concurrently (default 2: measured 1.3x on CEF on 2 cores; formats with per-file state parse one chunk at a time).
+    strict
+        Stop at the first file that cannot be read to its end (raise its
+        :class:`InputError`) instead of listing it under ``failed_files`` and
+        going on with the others.
+    warn
+        Receives one line per skipped or failed file and per recovered problem
+        (default: ``warning: ...`` on standard error).
     """
 
     inputs: Sequence[str]
@@ -89,6 +99,8 @@ class RunConfig:
     transform: Transform | None = None
     summary_extra: dict[str, Any] = field(default_factory=dict)
     workers: int = 2
+    strict: bool = False
+    warn: Callable[[str], None] | None = None
 
 
 def run_parse(config: RunConfig) -> dict[str, Any]:
@@ -102,50 +114,54 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
     formats = plugins.formats()
     if config.format is not None:
         plugins.format(config.format)  # fail early on an unknown name
-    sources = discover(config.inputs)
+    sources = discover_all(config.inputs)
+    if not sources:
+        msg = f"no input file found in {', '.join(config.inputs)}"
+        raise InputError(msg)
     out = config.out_dir
     out.mkdir(parents=True, exist_ok=True)
     records_writer = DatasetWriter(out / "records", RECORD_SCHEMA)
     quarantine_writer = DatasetWriter(out / "quarantine", QUARANTINE_SCHEMA)
-    instances: dict[str, LogFormat] = {}
     files: dict[str, FileStats] = {}
+    skipped_files: dict[str, dict[str, Any]] = {}
+    failed_files: dict[str, dict[str, Any]] = {}
     started = dt.datetime.now(dt.UTC)
     total_size = sum(s.size for s in sources)
     workers = max(1, config.workers)
+    warn = config.warn or _warn
+    archives = Archives()
     with _progress(config.progress) as bar, ThreadPoolExecutor(workers) as pool:
         task = bar.add_task("parsing", total=total_size) if bar is not None else None
+        reader = _Reader(
+            config, plugins, formats, pool, workers, records_writer, quarantine_writer, archives
+        )
         done = 0
         for source in sources:
             if bar is not None and task is not None:
                 bar.update(task, description=_short(source.name))
-            stats = files[source.name] = FileStats()
-            fmt: LogFormat | None = None
-            state: Any = None
-            detected = False
-            pending: deque[Future[Outcome]] = deque()
-            with source.open() as opened:
-                for chunk, position in _chunks(opened, config.chunk_bytes, source.name):
-                    if not detected and chunk.lines.height:
-                        detected = True
-                        stats.format = config.format or _detect(chunk, formats)
-                        fmt, state = _format_for(stats.format, instances, plugins, config.options)
-                    job = pool.submit(_work, chunk, source.name, fmt, state, config.transform)
-                    pending.append(job)
-                    # Stateful formats must see chunk n before chunk n+1.
-                    limit = 0 if state is not None else workers
-                    while len(pending) > limit:
-                        _commit(
-                            pending.popleft().result(), stats, records_writer, quarantine_writer
-                        )
-                    if bar is not None and task is not None:
-                        bar.update(task, completed=done + position)
-                while pending:
-                    _commit(pending.popleft().result(), stats, records_writer, quarantine_writer)
-            if not detected:
-                stats.format = config.format
+                reader.progress = partial(bar.update, task)
+                reader.done = done
+            stats = FileStats()
+            reason = skipped(source)
+            try:
+                if reason is None:
+                    reason = reader.read(source, stats)
+            except InputError as exc:
+                if config.strict:
+                    raise
+                failed_files[source.name] = {"reason": str(exc), "lines": stats.lines}
+                warn(f"{exc}; {stats.lines:,} line(s) read before are kept; going on")
+            if reason is not None:
+                skipped_files[source.name] = {"reason": reason}
+                warn(f"{source.name}: skipped: {reason}")
+            elif stats.lines or source.name not in failed_files:
+                files[source.name] = stats
+            for message in stats.warnings:
+                warn(f"{source.name}: {message}")
             done += source.size
             if bar is not None and task is not None:
                 bar.update(task, completed=done)
+    archives.close()
     records_writer.close()
     quarantine_writer.close()
     summary = {
@@ -160,33 +176,141 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
             "workers": workers,
         },
         **config.summary_extra,
-        "totals": totals(files),
+        "totals": {
+            **totals(files),
+            "files_skipped": len(skipped_files),
+            "files_failed": len(failed_files),
+        },
         "files": {name: stats.as_dict() for name, stats in files.items()},
+        "skipped_files": skipped_files,
+        "failed_files": failed_files,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if not files and not failed_files:
+        msg = f"no log file among the inputs ({len(skipped_files)} skipped: see the warnings above)"
+        raise InputError(msg)
     return summary
 
 
-def _chunks(opened: Any, chunk_bytes: int, name: str) -> Iterator[tuple[LineChunk, int]]:
-    for raw in iter_raw_chunks(opened.stream, chunk_bytes, name=name):
-        yield to_line_chunk(raw), opened.position()
+#: A file whose first this-many lines all land in the quarantine is stopped (not a log
+#: of its format, or not a log at all: /dev/urandom, a binary with few NUL bytes).
+STOP_AFTER_LINES = 100_000
 
 
-def _detect(chunk: LineChunk, formats: Any) -> str | None:
-    sample = chunk.lines["line"].head(SAMPLE_LINES).to_list()
-    name, _score = detect_format(sample, formats)
-    return name
+class _Formats:
+    """Format instances of a run, shared by the worker threads."""
+
+    def __init__(self, plugins: Plugins, options: ParseOptions, entries: Any) -> None:
+        self._plugins = plugins
+        self._options = options
+        self.entries = entries
+        self._instances: dict[str, LogFormat] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> LogFormat:
+        with self._lock:
+            if name not in self._instances:
+                self._instances[name] = self._plugins.format(name)(self._options)
+            return self._instances[name]
 
 
-def _format_for(
-    name: str | None, instances: dict[str, LogFormat], plugins: Plugins, options: ParseOptions
-) -> tuple[LogFormat | None, Any]:
-    if name is None:
-        return None, None
-    if name not in instances:
-        instances[name] = plugins.format(name)(options)
-    fmt = instances[name]
-    return fmt, fmt.new_state()
+class _Reader:
+    """The per-file loop: open, detect, parse chunks on the pool, commit in order."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        plugins: Plugins,
+        formats: Any,
+        pool: ThreadPoolExecutor,
+        workers: int,
+        records_writer: DatasetWriter,
+        quarantine_writer: DatasetWriter,
+        archives: Archives,
+    ) -> None:
+        self.config = config
+        self.formats = _Formats(plugins, config.options, formats)
+        self.pool = pool
+        self.workers = workers
+        self.writers = (records_writer, quarantine_writer)
+        self.archives = archives
+        self.progress: Callable[..., None] | None = None
+        self.done = 0
+
+    def read(self, source: Source, stats: FileStats) -> str | None:
+        """Parse ``source`` into ``stats``; a reason when the file is skipped, else None.
+
+        Raises
+        ------
+        InputError
+            The file cannot be read to its end; the chunks read before are committed.
+        """
+        config = self.config
+        pending: deque[Future[Outcome]] = deque()
+        fmt: LogFormat | None = None
+        state: Any = None
+        detected = False
+        opened = source.open(self.archives)
+        try:
+            if opened.encoding == "binary":
+                return "binary data, not a text log"
+            stats.encoding = opened.encoding
+            for raw in iter_raw_chunks(opened.stream, config.chunk_bytes, name=source.name):
+                chunk = to_line_chunk(raw)
+                if not detected and chunk.lines.height:
+                    detected = True
+                    stats.format = config.format or detect_lines(
+                        chunk.lines["line"], self.formats.entries
+                    )
+                    if stats.format is None:
+                        return (
+                            "no registered format recognises its first "
+                            f"{chunk.lines.height:,} line(s); name one with --format"
+                        )
+                    fmt = self.formats.get(stats.format)
+                    state = fmt.new_state()
+                job = self.pool.submit(
+                    _work, chunk, source.name, fmt, state, config.transform, self._redetect(state)
+                )
+                pending.append(job)
+                # Stateful formats must see chunk n before chunk n+1.
+                limit = 0 if state is not None else self.workers
+                while len(pending) > limit:
+                    self._commit(pending.popleft(), stats)
+                if stats.lines >= STOP_AFTER_LINES and _all_quarantined(stats):
+                    msg = (
+                        f"{source.name}: stopped after line {stats.lines:,}: every line so far "
+                        f"was quarantined (not a {stats.format} log?)"
+                    )
+                    raise InputError(msg)
+                if self.progress is not None:
+                    self.progress(completed=self.done + opened.position())
+            if not detected:
+                stats.format = config.format
+        finally:
+            try:
+                while pending:
+                    self._commit(pending.popleft(), stats)
+            finally:
+                stats.warnings.extend(opened.warnings)
+                opened.close()
+        return None
+
+    def _redetect(self, state: Any) -> _Formats | None:
+        # Rescue quarantined lines with another format only when none was named
+        # and the chunk's own format keeps no per-file state.
+        return self.formats if self.config.format is None and state is None else None
+
+    def _commit(self, job: Future[Outcome], stats: FileStats) -> None:
+        _commit(job.result(), stats, *self.writers)
+
+
+def _all_quarantined(stats: FileStats) -> bool:
+    return stats.records == 0 and stats.directives == 0 and stats.quarantined > 0
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 @dataclass
@@ -204,6 +328,60 @@ class Outcome:
     untimed: int
     year_assumed: int
     seconds: dict[str, float]
+    other_formats: dict[str, int] = field(default_factory=dict)
+
+
+#: Rounds of re-detection on the quarantined lines of one chunk (mixed formats).
+RESCUE_ROUNDS = 2
+#: Sample windows scored per round (bounded cost per chunk).
+RESCUE_WINDOWS = 4
+
+
+@dataclass
+class _Rescued:
+    """Quarantined lines another format parsed: its records, what stays quarantined."""
+
+    records: list[pl.DataFrame]
+    quarantine: pl.DataFrame
+    directives: int = 0
+    fallback: int = 0
+    year_assumed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _rescue(
+    lines: pl.DataFrame, quarantine: pl.DataFrame, tried: str, formats: _Formats
+) -> _Rescued:
+    """Re-detect the quarantined ``lines`` and parse them with the format found.
+
+    Bounded: at most :data:`RESCUE_ROUNDS` formats, each chosen from
+    :data:`RESCUE_WINDOWS` samples; formats with per-file state are not used
+    (they need the file from its start). Lines no format parses keep their
+    first quarantine row.
+    """
+    out = _Rescued([], quarantine)
+    excluded = {tried}
+    for _round in range(RESCUE_ROUNDS):
+        failed = lines.filter(pl.col("source_line").is_in(out.quarantine["source_line"].implode()))
+        if not failed.height:
+            break
+        candidates = {n: e for n, e in formats.entries.items() if n not in excluded}
+        name = detect_lines(failed["line"], candidates, RESCUE_WINDOWS)
+        if name is None:
+            break
+        excluded.add(name)
+        other = formats.get(name)
+        if other.new_state() is not None:
+            continue
+        result = other.parse(failed, None)
+        still = result.quarantine["source_line"].implode()
+        out.quarantine = out.quarantine.filter(pl.col("source_line").is_in(still))
+        out.records.append(result.records.with_columns(log_format=pl.lit(name, pl.String())))
+        out.directives += result.directives
+        out.fallback += result.fallback
+        out.year_assumed += result.year_assumed
+        out.counts[name] = result.records.height
+    return out
 
 
 def _work(
@@ -212,8 +390,13 @@ def _work(
     fmt: LogFormat | None,
     state: Any,
     transform: Transform | None,
+    others: _Formats | None = None,
 ) -> Outcome:
-    """Parse one chunk into Arrow tables (runs on a worker thread; touches no shared state)."""
+    """Parse one chunk into Arrow tables (runs on a worker thread; touches no shared state).
+
+    With ``others``, the lines ``fmt`` quarantines are re-detected and parsed by
+    the format that recognises them (files mixing formats).
+    """
     t0 = time.perf_counter()
     lines = chunk.lines
     extra_quarantine = []
@@ -228,6 +411,7 @@ def _work(
         )
         lines = lines.filter(~long_mask)
     fallback = 0
+    other_formats: dict[str, int] = {}
     if fmt is None:
         extra_quarantine.append(
             _quarantine_rows(
@@ -245,6 +429,22 @@ def _work(
         records, quarantine, directives = result.records, result.quarantine, result.directives
         fallback = result.fallback
         year_assumed = result.year_assumed
+        records = records.with_columns(log_format=pl.lit(fmt.name, pl.String()))
+        if others is not None and quarantine.height:
+            rescued = _rescue(lines, quarantine, fmt.name, others)
+            if rescued.records:
+                try:
+                    records = pl.concat([records, *rescued.records], how="diagonal_relaxed")
+                except pl.exceptions.PolarsError as exc:
+                    msg = (
+                        f"records of {source_name} from {sorted(rescued.counts)} do not mix: {exc}"
+                    )
+                    raise PluginError(msg, plugin=fmt.name) from exc
+                quarantine = rescued.quarantine
+                directives += rescued.directives
+                fallback += rescued.fallback
+                year_assumed += rescued.year_assumed
+                other_formats = rescued.counts
     t1 = time.perf_counter()
 
     quarantine = pl.concat([quarantine.cast(QUARANTINE_ROWS_SCHEMA), *extra_quarantine])
@@ -260,7 +460,9 @@ def _work(
         raise PluginError(msg, plugin=plugin)
 
     name = fmt.name if fmt else None
-    records = records.with_columns(source_file=pl.lit(source_name), log_format=pl.lit(name))
+    records = records.with_columns(source_file=pl.lit(source_name))
+    if "log_format" not in records.columns:
+        records = records.with_columns(log_format=pl.lit(name, pl.String()))
     seconds = {"parse": t1 - t0}
     if transform is not None and records.height:
         t2 = time.perf_counter()
@@ -286,6 +488,7 @@ def _work(
         untimed=table.column("event_time").null_count,
         year_assumed=year_assumed,
         seconds=seconds,
+        other_formats=other_formats,
     )
     seconds["convert"] = time.perf_counter() - t3
     return outcome
@@ -311,6 +514,8 @@ def _commit(
     stats.lossy_utf8 += outcome.lossy_utf8
     stats.untimed += outcome.untimed
     stats.year_assumed += outcome.year_assumed
+    for name, count in outcome.other_formats.items():
+        stats.other_formats[name] = stats.other_formats.get(name, 0) + count
     for stage, seconds in outcome.seconds.items():
         stats.seconds[stage] += seconds
     stats.seconds["write"] += time.perf_counter() - t0
