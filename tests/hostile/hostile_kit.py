@@ -7,6 +7,8 @@ files, real FIFOs, real archives; nothing is mocked.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,4 +53,16 @@ def balanced(summary: dict[str, Any]) -> bool:
     parts = [*summary["files"].values(), summary["totals"]]
     return all(
         s["lines"] == s["records"] + s["quarantined"] + s["directives"] + s["blank"] for s in parts
+    )
+
+
+def shadowlens(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``shadowlens ARGS`` in a real subprocess (pipes, standard input, signals)."""
+    kwargs.setdefault("timeout", 120)
+    return subprocess.run(
+        [sys.executable, "-m", "shadowlens", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        **kwargs,
     )

@@ -140,12 +140,15 @@ class _Prefixed(io.RawIOBase):
         if self._error is not None:
             error, self._error = self._error, None
             raise error
-        readinto = getattr(self._stream, "readinto", None)
-        if readinto is not None:
-            return int(readinto(view))
-        data = self._stream.read(len(view))
+        # read1: one read of the stream below, so a failure part-way loses nothing.
+        data = _read1(self._stream, len(view))
         view[: len(data)] = data
         return len(data)
+
+
+def _read1(stream: BinaryIO, size: int) -> bytes:
+    read1 = getattr(stream, "read1", None)
+    return bytes(read1(size) if read1 is not None else stream.read(size))
 
 
 class _Transcoded(io.RawIOBase):
@@ -163,7 +166,7 @@ class _Transcoded(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
         while not self._pending and not self._eof:
-            block = self._stream.read(_BLOCK)
+            block = _read1(self._stream, _BLOCK)
             self._eof = not block
             self._pending = self._decoder.decode(block, final=self._eof).encode("utf-8")
         size = min(len(view), len(self._pending))
@@ -208,7 +211,7 @@ def sniff_text(stream: BinaryIO) -> tuple[BinaryIO, str]:
     error: BaseException | None = None
     while len(head) < SNIFF_BYTES:
         try:
-            block = stream.read(SNIFF_BYTES - len(head))
+            block = _read1(stream, SNIFF_BYTES - len(head))
         except READ_ERRORS as exc:
             error = exc
             break

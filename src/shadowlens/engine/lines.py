@@ -87,17 +87,27 @@ def iter_raw_chunks(
     pending = b""
 
     failure: list[InputError] = []
+    read1 = getattr(stream, "read1", stream.read)
 
     def read() -> bytes:
-        try:
-            return stream.read(chunk_bytes)
-        except _READ_ERRORS as exc:
-            # Lines already in hand are yielded first, so the count in the message is right.
-            msg = f"{exc or type(exc).__name__} (corrupt or truncated file?)"
-            error = InputError(msg)
-            error.__cause__ = exc
-            failure.append(error)
-            return b""
+        # read1 makes at most one raw read: a reader that fails part-way (a
+        # truncated stream) then loses nothing, where read(n) would drop what it
+        # had gathered. Lines in hand are yielded before the failure is raised.
+        parts: list[bytes] = []
+        size = 0
+        while size < chunk_bytes and not failure:
+            try:
+                block = read1(chunk_bytes - size)
+            except _READ_ERRORS as exc:
+                error = InputError(f"{exc or type(exc).__name__} (corrupt or truncated file?)")
+                error.__cause__ = exc
+                failure.append(error)
+                break
+            if not block:
+                break
+            parts.append(block)
+            size += len(block)
+        return b"".join(parts)
 
     eof = False
     while len(pending) < len(BOM):
