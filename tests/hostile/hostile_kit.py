@@ -9,12 +9,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from shadowlens.engine.pipeline import RunConfig, run_parse
+
+#: The ``cli_main`` fixture of tests/conftest.py: ``shadowlens ARGS`` in-process.
+CliMain = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def cef_line(i: int, host: str = "files.example.com") -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from backports import zstd
-from hostile_kit import balanced, cef_body, records, shadowlens
+from hostile_kit import CliMain, balanced, cef_body, records, shadowlens
 
 N = 2_000
 
@@ -47,10 +47,10 @@ def archive(tmp_path: Path) -> Path:
 
 
 def test_bad_files_are_reported_and_the_others_read(
-    archive: Path, tmp_path: Path, cli_main: object
+    archive: Path, tmp_path: Path, cli_main: CliMain
 ) -> None:
     out = tmp_path / "out"
-    result = cli_main("parse", str(archive), "-o", str(out), "--no-progress")  # type: ignore[operator]
+    result = cli_main("parse", str(archive), "-o", str(out), "--no-progress")
     assert result.returncode == 7, result.stderr
     summary = json.loads((out / "summary.json").read_text())
     failed = summary["failed_files"]
@@ -79,10 +79,10 @@ def test_bad_files_are_reported_and_the_others_read(
 
 
 def test_strict_stops_at_the_first_bad_file(
-    archive: Path, tmp_path: Path, cli_main: object
+    archive: Path, tmp_path: Path, cli_main: CliMain
 ) -> None:
     out = tmp_path / "out"
-    result = cli_main("parse", str(archive), "-o", str(out), "--strict", "--no-progress")  # type: ignore[operator]
+    result = cli_main("parse", str(archive), "-o", str(out), "--strict", "--no-progress")
     assert result.returncode == 3
     assert "b-cut.log.gz" in result.stderr
     assert "Traceback" not in result.stderr
@@ -90,10 +90,10 @@ def test_strict_stops_at_the_first_bad_file(
 
 
 def test_run_reports_failed_files_and_still_writes_the_report(
-    archive: Path, tmp_path: Path, cli_main: object
+    archive: Path, tmp_path: Path, cli_main: CliMain
 ) -> None:
     out = tmp_path / "out"
-    result = cli_main("run", str(archive), "-o", str(out), "--no-progress")  # type: ignore[operator]
+    result = cli_main("run", str(archive), "-o", str(out), "--no-progress")
     assert result.returncode == 7, result.stderr
     assert (out / "report.html").exists()
     assert len(json.loads((out / "summary.json").read_text())["failed_files"]) == 6
@@ -112,11 +112,11 @@ def test_gzip_with_trailing_garbage_is_read_with_a_warning(tmp_path: Path) -> No
     assert "trailing data" in result.stderr
 
 
-def test_a_truncated_zst_is_not_accepted_silently(tmp_path: Path, cli_main: object) -> None:
+def test_a_truncated_zst_is_not_accepted_silently(tmp_path: Path, cli_main: CliMain) -> None:
     path = tmp_path / "cut.log.zst"
     path.write_bytes(_truncated(zstd.compress(cef_body(50_000))))
     out = tmp_path / "out"
-    result = cli_main("parse", str(path), "-o", str(out), "--no-progress")  # type: ignore[operator]
+    result = cli_main("parse", str(path), "-o", str(out), "--no-progress")
     assert result.returncode == 7
     failure = json.loads((out / "summary.json").read_text())["failed_files"][str(path)]
     assert 0 < failure["lines"] < 50_000

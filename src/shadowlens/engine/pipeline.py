@@ -194,7 +194,7 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
 
 #: A file whose first this-many lines all land in the quarantine is stopped (not a log
 #: of its format, or not a log at all: /dev/urandom, a binary with few NUL bytes).
-STOP_AFTER_LINES = 100_000
+STOP_AFTER_LINES = 20_000
 
 
 class _Formats:
