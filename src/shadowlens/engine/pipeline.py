@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -35,11 +35,14 @@ from rich.progress import (
 
 from shadowlens import __version__
 from shadowlens.engine.accounting import FileStats, totals
-from shadowlens.engine.detect import detect_lines
+from shadowlens.engine.batch import SMALL_SHARE, Batch
+from shadowlens.engine.detect import SAMPLE_LINES, detect_lines
 from shadowlens.engine.lines import (
     DEFAULT_CHUNK_BYTES,
+    MAX_CHUNK_LINES,
     MAX_LINE_BYTES,
     LineChunk,
+    RawChunk,
     iter_raw_chunks,
     to_line_chunk,
 )
@@ -161,6 +164,7 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
             done += source.size
             if bar is not None and task is not None:
                 bar.update(task, completed=done)
+        reader.flush()
     archives.close()
     records_writer.close()
     quarantine_writer.close()
@@ -236,6 +240,8 @@ class _Reader:
         self.archives = archives
         self.progress: Callable[..., None] | None = None
         self.done = 0
+        self.batch: Batch | None = None
+        self.last_format: str | None = None
 
     def read(self, source: Source, stats: FileStats) -> str | None:
         """Parse ``source`` into ``stats``; a reason when the file is skipped, else None.
@@ -255,13 +261,12 @@ class _Reader:
             if opened.encoding == "binary":
                 return "binary data, not a text log"
             stats.encoding = opened.encoding
-            for raw in iter_raw_chunks(opened.stream, config.chunk_bytes, name=source.name):
+            raws = iter_raw_chunks(opened.stream, config.chunk_bytes, name=source.name)
+            for index, (raw, last) in enumerate(_with_last(raws)):
                 chunk = to_line_chunk(raw)
                 if not detected and chunk.lines.height:
                     detected = True
-                    stats.format = config.format or detect_lines(
-                        chunk.lines["line"], self.formats.entries
-                    )
+                    stats.format = config.format or self._detect(chunk.lines["line"])
                     if stats.format is None:
                         return (
                             "no registered format recognises its first "
@@ -269,6 +274,12 @@ class _Reader:
                         )
                     fmt = self.formats.get(stats.format)
                     state = fmt.new_state()
+                if index == 0 and last and self._small(raw, fmt, state):
+                    assert fmt is not None
+                    self._queue(source.name, chunk, stats, fmt.name)
+                    break
+                if index == 0:
+                    self.flush()  # files are committed in order
                 job = self.pool.submit(
                     _work, chunk, source.name, fmt, state, config.transform, self._redetect(state)
                 )
@@ -296,6 +307,60 @@ class _Reader:
                 opened.close()
         return None
 
+    def _detect(self, lines: pl.Series) -> str | None:
+        """Detection, trying the previous file's format first (many small files
+        of one format: scoring every format per file was most of their cost)."""
+        if self.last_format is not None:
+            entry = self.formats.entries[self.last_format]
+            try:
+                score = float(entry.cls.detect(lines.head(SAMPLE_LINES).to_list()))
+            except Exception:
+                score = 0.0
+            if score >= 1.0:
+                return self.last_format
+        self.last_format = detect_lines(lines, self.formats.entries)
+        return self.last_format
+
+    def _small(self, raw: RawChunk, fmt: LogFormat | None, state: Any) -> bool:
+        return (
+            fmt is not None
+            and state is None
+            and not raw.too_long
+            and len(raw.data) * SMALL_SHARE <= self.config.chunk_bytes
+        )
+
+    def _queue(self, name: str, chunk: LineChunk, stats: FileStats, fmt: str) -> None:
+        batch = self.batch
+        if batch is not None and (
+            batch.format != fmt
+            or batch.nbytes + chunk.nbytes > self.config.chunk_bytes
+            or batch.lines + chunk.total > MAX_CHUNK_LINES
+        ):
+            self.flush()
+        if self.batch is None:
+            self.batch = Batch(fmt)
+        self.batch.add(name, chunk, stats)
+
+    def flush(self) -> None:
+        """Parse and commit the queued small files."""
+        batch, self.batch = self.batch, None
+        if batch is None:
+            return
+        fmt = self.formats.get(batch.format)
+        outcome = _work(
+            batch.chunk(),
+            f"{batch.names[0]} (+{len(batch.names) - 1} small files)",
+            fmt,
+            None,
+            self.config.transform,
+            self._redetect(None),
+            batch,
+        )
+        records_writer, quarantine_writer = self.writers
+        records_writer.write(outcome.records)
+        quarantine_writer.write(outcome.quarantine)
+        batch.split(outcome.records, outcome.quarantine, outcome)
+
     def _redetect(self, state: Any) -> _Formats | None:
         # Rescue quarantined lines with another format only when none was named
         # and the chunk's own format keeps no per-file state.
@@ -303,6 +368,24 @@ class _Reader:
 
     def _commit(self, job: Future[Outcome], stats: FileStats) -> None:
         _commit(job.result(), stats, *self.writers)
+
+
+def _with_last(items: Iterable[RawChunk]) -> Iterator[tuple[RawChunk, bool]]:
+    """Each chunk and whether it is the file's last (one chunk read ahead).
+
+    When reading ahead fails, the chunk in hand is still yielded (as not last)
+    before the error, so its lines are counted.
+    """
+    iterator = iter(items)
+    current = next(iterator, None)
+    while current is not None:
+        try:
+            following = next(iterator, None)
+        except InputError:
+            yield current, False
+            raise
+        yield current, following is None
+        current = following
 
 
 def _all_quarantined(stats: FileStats) -> bool:
@@ -391,6 +474,7 @@ def _work(
     state: Any,
     transform: Transform | None,
     others: _Formats | None = None,
+    batch: Batch | None = None,
 ) -> Outcome:
     """Parse one chunk into Arrow tables (runs on a worker thread; touches no shared state).
 
@@ -460,7 +544,11 @@ def _work(
         raise PluginError(msg, plugin=plugin)
 
     name = fmt.name if fmt else None
-    records = records.with_columns(source_file=pl.lit(source_name))
+    if batch is not None:
+        records, quarantine = batch.relabel(records), batch.relabel(quarantine)
+    else:
+        records = records.with_columns(source_file=pl.lit(source_name))
+        quarantine = quarantine.with_columns(source_file=pl.lit(source_name))
     if "log_format" not in records.columns:
         records = records.with_columns(log_format=pl.lit(name, pl.String()))
     seconds = {"parse": t1 - t0}
@@ -469,7 +557,7 @@ def _work(
         records = transform(records)
         seconds["enrich"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    quarantine = quarantine.with_columns(source_file=pl.lit(source_name), log_format=pl.lit(name))
+    quarantine = quarantine.with_columns(log_format=pl.lit(name))
     try:
         table = to_arrow(conform(records, RECORD_POLARS_SCHEMA), RECORD_SCHEMA)
     except ValueError as exc:  # a format broke the record contract (e.g. extras as structs)
