@@ -35,7 +35,7 @@ from rich.progress import (
 
 from shadowlens import __version__
 from shadowlens.engine.accounting import FileStats, totals
-from shadowlens.engine.batch import SMALL_SHARE, Batch
+from shadowlens.engine.batch import SMALL_BYTES, Batch
 from shadowlens.engine.detect import SAMPLE_LINES, detect_lines
 from shadowlens.engine.lines import (
     DEFAULT_CHUNK_BYTES,
@@ -263,21 +263,25 @@ class _Reader:
             stats.encoding = opened.encoding
             raws = iter_raw_chunks(opened.stream, config.chunk_bytes, name=source.name)
             for index, (raw, last) in enumerate(_with_last(raws)):
+                if index == 0 and last and self._small(raw):
+                    sample = _sample(raw)
+                    name = config.format or self._detect(sample) if sample.len() else None
+                    if sample.len() and name is None:
+                        return _no_format(sample.len())
+                    fmt = self.formats.get(name) if name else None
+                    if fmt is not None and fmt.new_state() is None:
+                        detected = True
+                        stats.format = fmt.name
+                        self._queue(source.name, raw, stats, fmt.name)
+                        break
                 chunk = to_line_chunk(raw)
                 if not detected and chunk.lines.height:
                     detected = True
                     stats.format = config.format or self._detect(chunk.lines["line"])
                     if stats.format is None:
-                        return (
-                            "no registered format recognises its first "
-                            f"{chunk.lines.height:,} line(s); name one with --format"
-                        )
+                        return _no_format(chunk.lines.height)
                     fmt = self.formats.get(stats.format)
                     state = fmt.new_state()
-                if index == 0 and last and self._small(raw, fmt, state):
-                    assert fmt is not None
-                    self._queue(source.name, chunk, stats, fmt.name)
-                    break
                 if index == 0:
                     self.flush()  # files are committed in order
                 job = self.pool.submit(
@@ -321,25 +325,21 @@ class _Reader:
         self.last_format = detect_lines(lines, self.formats.entries)
         return self.last_format
 
-    def _small(self, raw: RawChunk, fmt: LogFormat | None, state: Any) -> bool:
-        return (
-            fmt is not None
-            and state is None
-            and not raw.too_long
-            and len(raw.data) * SMALL_SHARE <= self.config.chunk_bytes
-        )
+    def _small(self, raw: RawChunk) -> bool:
+        size = len(raw.data)
+        return not raw.too_long and size <= min(SMALL_BYTES, self.config.chunk_bytes // 4)
 
-    def _queue(self, name: str, chunk: LineChunk, stats: FileStats, fmt: str) -> None:
+    def _queue(self, name: str, raw: RawChunk, stats: FileStats, fmt: str) -> None:
         batch = self.batch
         if batch is not None and (
             batch.format != fmt
-            or batch.nbytes + chunk.nbytes > self.config.chunk_bytes
-            or batch.lines + chunk.total > MAX_CHUNK_LINES
+            or batch.nbytes + len(raw.data) > self.config.chunk_bytes
+            or batch.lines + len(raw.data) > MAX_CHUNK_LINES  # a line has at least one byte
         ):
             self.flush()
         if self.batch is None:
             self.batch = Batch(fmt)
-        self.batch.add(name, chunk, stats)
+        self.batch.add(name, raw, stats)
 
     def flush(self) -> None:
         """Parse and commit the queued small files."""
@@ -368,6 +368,20 @@ class _Reader:
 
     def _commit(self, job: Future[Outcome], stats: FileStats) -> None:
         _commit(job.result(), stats, *self.writers)
+
+
+def _no_format(lines: int) -> str:
+    return f"no registered format recognises its first {lines:,} line(s); name one with --format"
+
+
+def _sample(raw: RawChunk) -> pl.Series:
+    """The non-blank lines of a small file, for detection (one decode, no chunk frame)."""
+    text = raw.data.decode("utf-8", errors="replace")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return pl.Series("line", [line for line in lines if line.strip(_BLANK)], pl.String())
+
+
+_BLANK = " \t\r\n\x00\x0b\x0c"
 
 
 def _with_last(items: Iterable[RawChunk]) -> Iterator[tuple[RawChunk, bool]]:
