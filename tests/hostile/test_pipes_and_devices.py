@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 from hostile_kit import CliMain, balanced, cef_body, parse
 
-from shadowlens.engine.pipeline import STOP_AFTER_LINES
-
 N = 5_000
 
 
@@ -129,6 +127,8 @@ def test_a_folder_symlink_is_followed_once(tmp_path: Path, cli_main: CliMain) ->
 
 @pytest.mark.timeout(180)
 def test_a_file_quarantined_entirely_is_stopped_after_a_bounded_sample(tmp_path: Path) -> None:
+    from shadowlens.engine.pipeline import STOP_AFTER_LINES
+
     junk = tmp_path / "junk.log"
     junk.write_bytes(b"".join(b"not an event %d\n" % i for i in range(200_000)))
     good = tmp_path / "good.log"
