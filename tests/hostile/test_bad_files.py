@@ -12,6 +12,7 @@ import bz2
 import gzip
 import json
 import lzma
+import re
 import zipfile
 from pathlib import Path
 
@@ -115,9 +116,19 @@ def test_gzip_with_trailing_garbage_is_read_with_a_warning(tmp_path: Path) -> No
 def test_a_truncated_zst_is_not_accepted_silently(tmp_path: Path, cli_main: CliMain) -> None:
     path = tmp_path / "cut.log.zst"
     path.write_bytes(_truncated(zstd.compress(cef_body(50_000))))
+    result = cli_main("parse", str(path), "-o", str(tmp_path / "out"), "--no-progress")
+    # A run of one file fails like --strict: exit 3, naming the file and the lines read.
+    assert result.returncode == 3
+    read = int(re.search(r"after line (\d+)\)", result.stderr).group(1))  # type: ignore[union-attr]
+    assert 0 < read < 50_000
+    assert str(path) in result.stderr
+
+
+def test_every_file_failing_is_an_input_error(tmp_path: Path, cli_main: CliMain) -> None:
+    for name in ("a.log.gz", "b.log.gz"):
+        (tmp_path / name).write_bytes(_truncated(gzip.compress(cef_body(N))))
     out = tmp_path / "out"
-    result = cli_main("parse", str(path), "-o", str(out), "--no-progress")
-    assert result.returncode == 7
-    failure = json.loads((out / "summary.json").read_text())["failed_files"][str(path)]
-    assert 0 < failure["lines"] < 50_000
-    assert "truncated" in failure["reason"] or "ended before" in failure["reason"]
+    result = cli_main("parse", str(tmp_path), "-o", str(out), "--no-progress")
+    assert result.returncode == 3
+    assert "every input file failed (2)" in result.stderr
+    assert len(json.loads((out / "summary.json").read_text())["failed_files"]) == 2

@@ -150,7 +150,8 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
                 if reason is None:
                     reason = reader.read(source, stats)
             except InputError as exc:
-                if config.strict:
+                # A run of one file has no others to go on with: it fails like --strict.
+                if config.strict or len(sources) == 1:
                     raise
                 failed_files[source.name] = {"reason": str(exc), "lines": stats.lines}
                 warn(f"{exc}; {stats.lines:,} line(s) read before are kept; going on")
@@ -192,6 +193,9 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     if not files and not failed_files:
         msg = f"no log file among the inputs ({len(skipped_files)} skipped: see the warnings above)"
+        raise InputError(msg)
+    if failed_files and all(name in failed_files for name in files):
+        msg = f"every input file failed ({len(failed_files)}): see failed_files in {out / 'summary.json'}"
         raise InputError(msg)
     return summary
 
