@@ -330,3 +330,12 @@ def test_symlink_loops_and_folder_links(tmp_path: Path) -> None:
     assert sorted(Path(s.name).name for s in globbed) == ["a.log", "dangling.log"]
     via_link = discover([str(tmp_path / "linked")])  # a folder symlink is followed, once
     assert [Path(s.name).name for s in via_link].count("a.log") == 1
+
+
+def test_globs_skip_hidden_names_unless_the_pattern_names_them(tmp_path: Path) -> None:
+    for rel in (".h/a.log", "v/b.log", ".c.log", "d.log"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"x\n")
+    assert names(discover([str(tmp_path / "**" / "*.log")]), tmp_path) == ["d.log", "v/b.log"]
+    assert names(discover([str(tmp_path / ".*.log")]), tmp_path) == [".c.log"]
+    assert names(discover([str(tmp_path / ".h" / "*.log")]), tmp_path) == [".h/a.log"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import bz2
 import errno
+import fnmatch
 import glob
 import io
 import lzma
@@ -220,8 +221,10 @@ def discover(inputs: Sequence[str]) -> list[Source]:
     """Expand files, directories (recursively), globs and ``-`` into sources.
 
     Hidden files (``.name``) inside directories are skipped; so are files that
-    are not regular (see :func:`skipped_paths` for what and why). A path that
-    does not exist and matches no glob raises :class:`InputError`.
+    are not regular (:func:`discover_all` lists them too, with the reason).
+    Paths that cannot be read (a dangling symlink, a loop) are kept: opening
+    them raises :class:`InputError` naming the problem. A path that does not
+    exist and matches no glob raises :class:`InputError`.
     """
     return [s for s in discover_all(inputs) if s.problem is None or not s.problem.startswith("-")]
 
@@ -323,8 +326,14 @@ def _glob(spec: str) -> Iterator[Path]:
     pattern = Path(spec)
     root = Path(pattern.anchor) if pattern.is_absolute() else Path()
     relative = str(pattern.relative_to(root)) if pattern.is_absolute() else spec
+    # Like glob.glob, a wildcard does not match hidden names unless it starts with a dot.
+    dotted = {part for part in Path(relative).parts if part.startswith(".")}
     try:
-        yield from root.glob(relative)
+        for match in root.glob(relative):
+            parts = match.relative_to(root).parts
+            hidden = (p for p in parts if p.startswith("."))
+            if all(any(fnmatch.fnmatchcase(p, d) for d in dotted) for p in hidden):
+                yield match
     except (OSError, ValueError) as exc:
         msg = f"{spec}: bad glob: {exc}"
         raise InputError(msg) from exc
