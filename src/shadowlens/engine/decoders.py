@@ -184,6 +184,8 @@ def classify(head: bytes) -> str:
     ('utf-8', 'binary')
     >>> classify("x=1\\n".encode("utf-16-le")), classify(b"")
     ('utf-16-le', 'utf-8')
+    >>> classify(b"a log line\\n" * 4 + bytes(200)), classify(bytes(8192))
+    ('utf-8', 'binary')
     """
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         return "binary"
@@ -194,7 +196,12 @@ def classify(head: bytes) -> str:
     odd, even = head[1::2], head[0::2]
     if len(odd) >= 2 and odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
         return "utf-16-le"
-    text = head.decode("utf-8", errors="replace")
+    # NUL runs pad real logs (IIS after a crash): judge the bytes around them,
+    # but a stream of almost nothing else (/dev/zero) is binary.
+    solid = head.replace(b"\x00", b"")
+    if len(solid) < BINARY_SHARE * len(head):
+        return "binary"
+    text = solid.decode("utf-8", errors="replace")
     if len(head) >= SNIFF_BYTES:
         text = text[:-1]  # the sample may end inside a character
     bad = text.count("\ufffd") + sum(1 for c in text if c < " " and ord(c) not in _TEXT_CONTROLS)
