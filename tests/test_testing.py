@@ -156,9 +156,10 @@ def test_parse_lines_in_chunks_concatenates() -> None:
     assert chunked.quarantine.equals(whole.quarantine)
 
 
-def test_parse_lines_refuses_embedded_newlines() -> None:
-    with pytest.raises(ValueError, match="newline"):
-        parse_lines(MiniFormat, ["a\nb"])
+@pytest.mark.parametrize("line", ["a\nb", "a\rb"])
+def test_parse_lines_refuses_embedded_line_ends(line: str) -> None:
+    with pytest.raises(ValueError, match="line end"):
+        parse_lines(MiniFormat, [line])
 
 
 def test_fast_matches_reference_on_a_good_format() -> None:

@@ -183,6 +183,7 @@ def parse(
     progress: bool = False,
     overwrite: bool = False,
     dask: Any = None,
+    strict: bool = False,
 ) -> Run:
     """Parse logs into ``out`` (records, quarantine, summary.json), like ``shadowlens parse``.
 
@@ -208,6 +209,9 @@ def parse(
     dask
         A :class:`shadowlens.engine.distributed.DaskOptions`: run on a Dask cluster
         (``--executor dask``); None runs here.
+    strict
+        Stop at the first input file that cannot be read to its end (``--strict``);
+        by default it is listed under ``failed_files`` and the others are read.
 
     Returns
     -------
@@ -234,6 +238,7 @@ def parse(
         plugins=plugins,
         workers=workers,
         overwrite=overwrite,
+        strict=strict,
     )
     with _writing(out):
         if dask is not None:
@@ -265,6 +270,7 @@ def run(
     overwrite: bool = False,
     dask: Any = None,
     baseline: str | Path | None = None,
+    strict: bool = False,
 ) -> Run:
     """The main job, like ``shadowlens run``: parse, enrich, records and the report.
 
@@ -318,6 +324,7 @@ def run(
         overwrite=overwrite,
         dask=dask,
         baseline=Path(baseline) if baseline is not None else None,
+        strict=strict,
     )
     with _writing(out):
         summary = run_job(config)

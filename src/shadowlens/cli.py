@@ -239,6 +239,14 @@ JsonSummaryOpt = Annotated[
         "--json", help="Print the summary as JSON on standard output instead of the path."
     ),
 ]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Stop at the first input file that cannot be read to its end (exit 3). "
+        "Default: list it under failed_files, read the others, exit 7.",
+    ),
+]
 ProgressOpt = Annotated[
     bool | None,
     typer.Option("--progress/--no-progress", help="Progress bar (default: on a terminal)."),
@@ -309,6 +317,7 @@ def parse(
     scheduler: SchedulerOpt = None,
     dask_workers: DaskWorkersOpt = None,
     as_json: JsonSummaryOpt = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Parse logs into records (Parquet), quarantine and summary.json under --out.
 
@@ -333,9 +342,11 @@ def parse(
         progress=_progress(progress),
         overwrite=overwrite,
         dask=dask,
+        strict=strict,
     ).summary
     print_summary(summary, out_dir)
     _print_result(summary, out_dir, as_json)
+    _exit_if_partial(summary)
 
 
 def _progress(asked: bool | None) -> bool:
@@ -348,6 +359,19 @@ def _progress(asked: bool | None) -> bool:
 def _print_result(summary: dict[str, Any], out_dir: Path, as_json: bool) -> None:
     """Standard output of parse/run/demo: what a script needs, nothing else."""
     typer.echo(json.dumps(summary, indent=2) if as_json else str(out_dir))
+
+
+def _exit_if_partial(summary: dict[str, Any]) -> None:
+    """Exit 7 (partial) when some input files failed and the others were processed."""
+    failed = summary.get("failed_files") or {}
+    if failed:
+        err.print(
+            f"{len(failed)} input file(s) failed (see failed_files in summary.json); "
+            "the others were processed",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(int(ExitCode.PARTIAL))
 
 
 CatalogOpt = Annotated[
@@ -397,6 +421,7 @@ def run(
     dask_workers: DaskWorkersOpt = None,
     as_json: JsonSummaryOpt = False,
     baseline: BaselineOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """The main job: parse, enrich, report (HTML + JSON) under --out.
 
@@ -428,10 +453,12 @@ def run(
         overwrite=overwrite,
         dask=dask,
         baseline=baseline,
+        strict=strict,
     ).summary
     print_summary(summary, out_dir)
     err.print(f"report: {out_dir / 'report.html'}")
     _print_result(summary, out_dir, as_json)
+    _exit_if_partial(summary)
 
 
 def _check_baseline(baseline: Path) -> None:

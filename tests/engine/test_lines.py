@@ -7,6 +7,7 @@ reference written line by line in Python.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -40,11 +41,10 @@ def reference(data: bytes) -> Split:
     if data.startswith(BOM):
         data, offset = data[len(BOM) :], len(BOM)
     out.nbytes = len(data)
-    pieces = data.split(b"\n")
-    if pieces[-1] == b"":
-        pieces.pop()  # the stream ends with a newline (or is empty)
+    # LF, CRLF and a lone CR each end a line (universal newlines).
+    pieces = re.findall(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", data)
     for number, piece in enumerate(pieces, start=1):
-        raw = piece[:-1] if piece.endswith(b"\r") else piece
+        raw = piece.rstrip(b"\r\n")
         text = raw.decode("utf-8", errors="replace")
         try:
             raw.decode("utf-8")
@@ -56,7 +56,7 @@ def reference(data: bytes) -> Split:
             out.rows.append((text, number, offset))
         else:
             out.blank += 1
-        offset += len(piece) + 1
+        offset += len(piece)
     out.total = len(pieces)
     return out
 
@@ -131,7 +131,33 @@ def test_every_chunk_holds_whole_lines() -> None:
 
 def test_crlf_and_lone_cr() -> None:
     got = chunked(b"a\r\nb\r\r\nc\rd\n", 1024)
-    assert [r[0] for r in got.rows] == ["a", "b\r", "c\rd"]
+    assert [r[0] for r in got.rows] == ["a", "b", "c", "d"]
+    assert (got.total, got.blank) == (5, 1)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 5, 1024])
+def test_lone_cr_ends_lines_with_right_numbers_and_offsets(chunk_bytes: int) -> None:
+    # Three CEF-like events separated by CR only must stay three lines.
+    data = b"one\rtwo\r\nthree\rfour"
+    got = chunked(data, chunk_bytes)
+    assert got.rows == [("one", 1, 0), ("two", 2, 4), ("three", 3, 9), ("four", 4, 15)]
+    assert got.total == 4
+
+
+def test_chunks_are_bounded_by_line_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lines_mod, "MAX_CHUNK_LINES", 1000)
+    data = b"x\n" * 2500 + b"y\r" * 2500 + b"z"
+    raws = list(iter_raw_chunks(io.BytesIO(data), 1 << 20))
+    counts = [to_line_chunk(r).total for r in raws]
+    assert max(counts) <= 1000
+    assert sum(counts) == 5001
+    assert [r.first_line for r in raws] == [1 + sum(counts[:i]) for i in range(len(raws))]
+    assert b"".join(r.data for r in raws) == data
+
+
+def test_default_line_cap_keeps_short_lines_cheap() -> None:
+    raws = list(iter_raw_chunks(io.BytesIO(b"x\n" * 600_000), 16 * 1024 * 1024))
+    assert max(to_line_chunk(r).total for r in raws) <= 256 * 1024
 
 
 def test_bom_is_removed_but_counted_in_offsets() -> None:

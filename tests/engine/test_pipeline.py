@@ -220,10 +220,15 @@ def test_detection_and_unrecognised_files(tmp_path: Path) -> None:
     summary = run_parse(config(tmp_path, [toy, other]))
     assert summary["files"][str(toy)]["format"] == "toy"
     assert summary["files"][str(toy)]["records"] == 5
-    unknown = summary["files"][str(other)]
-    assert (unknown["format"], unknown["quarantined"]) == (None, 2)
-    codes = pl.read_parquet(tmp_path / "out" / "quarantine")["error_code"].unique().to_list()
-    assert codes == ["no_format"]
+    # A file no format recognises is skipped with its reason, not quarantined line by line.
+    assert str(other) not in summary["files"]
+    assert summary["skipped_files"] == {
+        str(other): {
+            "reason": "no registered format recognises its first 2 line(s); name one with --format"
+        }
+    }
+    assert summary["totals"]["files_skipped"] == 1
+    assert pl.read_parquet(tmp_path / "out" / "quarantine").height == 0
 
 
 def test_lossy_utf8_is_flagged_in_extras(tmp_path: Path) -> None:

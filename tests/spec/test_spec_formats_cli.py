@@ -106,9 +106,10 @@ def test_formats_path_env_var_in_a_subprocess(
 def test_without_the_spec_the_file_is_not_recognised(cli, acme_log: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "out"
     done = cli("parse", str(acme_log), "-o", str(out), "--no-progress")
-    assert done.returncode == 0, done.stderr
-    quarantine = pl.read_parquet(out / "quarantine")
-    assert set(quarantine["error_code"]) == {"no_format"}
+    # Skipped with its reason (issue 10 item 9), and nothing else to read: exit 3.
+    assert done.returncode == 3, done.stderr
+    assert f"{acme_log}: skipped: no registered format recognises" in done.stderr
+    assert "no log file among the inputs" in done.stderr
 
 
 def assert_one_line_error(stderr: str, *needles: str) -> None:

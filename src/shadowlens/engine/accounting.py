@@ -1,5 +1,10 @@
 """Per-file and total line accounting; ``summary.json`` is written from it.
 
+Files that are not read (``skipped_files``: not a regular file, binary, no
+format recognises them) and files that failed part-way (``failed_files``: the
+lines read before the failure are counted here like any other) are listed
+beside the per-file counts by the pipeline.
+
 The invariant checked for every chunk of every file:
 ``lines == records + quarantined + directives + blank``.
 
@@ -34,6 +39,12 @@ class FileStats:
     bytes: int = 0
     reference_parsed: int = 0
     lossy_utf8: int = 0
+    #: ``utf-8``, or ``utf-16``/``utf-16-le`` when the file was transcoded (offsets are then UTF-8's).
+    encoding: str = "utf-8"
+    #: Formats other than ``format`` that parsed some lines (mixed files), by record count.
+    other_formats: dict[str, int] = field(default_factory=dict)
+    #: What a reader recovered from (e.g. trailing garbage after the last gzip member).
+    warnings: list[str] = field(default_factory=list)
     seconds: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     def balanced(self) -> bool:
@@ -59,7 +70,10 @@ def totals(files: dict[str, FileStats]) -> dict[str, Any]:
             total[key] += getattr(stats, key)
         for stage, value in stats.seconds.items():
             seconds[stage] += value
-        formats[stats.format or "none"] += stats.records
+        others = stats.other_formats
+        formats[stats.format or "none"] += stats.records - sum(others.values())
+        for name, count in others.items():
+            formats[name] += count
     total["files"] = len(files)
     total["seconds"] = {k: round(v, 4) for k, v in sorted(seconds.items())}
     total["records_by_format"] = dict(sorted(formats.items()))

@@ -477,11 +477,16 @@ def _merge(
         stats = files[task.source.name]
         for item in fields(FileStats):
             value = result.stats[item.name]
-            if item.name == "format":
-                stats.format = value
+            if item.name in ("format", "encoding"):
+                setattr(stats, item.name, value)
             elif item.name == "seconds":
                 for stage, seconds in value.items():
                     stats.seconds[stage] += seconds
+            elif item.name == "other_formats":
+                for name, count in value.items():
+                    stats.other_formats[name] = stats.other_formats.get(name, 0) + count
+            elif item.name == "warnings":
+                stats.warnings.extend(value)
             else:
                 setattr(stats, item.name, getattr(stats, item.name) + value)
     return files

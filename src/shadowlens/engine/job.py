@@ -49,6 +49,8 @@ class JobConfig:
     dask: DaskOptions | None = None
     #: A previous output (or its report.json): its apps are not new in the findings.
     baseline: Path | None = None
+    #: Stop at the first input file that cannot be read to its end (``--strict``).
+    strict: bool = False
 
 
 def sample_logs() -> list[str]:
@@ -100,6 +102,7 @@ def run_job(config: JobConfig) -> dict[str, Any]:
             workers=config.workers,
             overwrite=config.overwrite,
             finish=finish,
+            strict=config.strict,
             summary_extra={
                 "catalog_version": catalog.version,
                 "catalog_apps": len(catalog.apps),

@@ -2,16 +2,17 @@
 
 Memory is bounded by the chunk size, not the file size. Line boundaries are
 found with numpy over the whole chunk and the Arrow string array is built on
-the chunk's own buffer, so there is no Python work per line. CRLF endings and a
-leading UTF-8 BOM are removed; invalid UTF-8 is decoded lossily (U+FFFD) and
-the affected lines are counted and flagged.
+the chunk's own buffer, so there is no Python work per line. LF, CRLF and a
+lone CR all end a line (as Python's universal newlines do; CRLF is one end);
+line endings and a leading UTF-8 BOM are removed; invalid UTF-8 is decoded
+lossily (U+FFFD) and the affected lines are counted and flagged.
+
+Chunks are bounded by bytes and by line count (:data:`MAX_CHUNK_LINES`): very
+short lines would otherwise cost far more memory per chunk than their bytes.
 """
 
 from __future__ import annotations
 
-import lzma
-import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -19,14 +20,17 @@ from typing import BinaryIO
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import zstandard
 
+from shadowlens.engine.decoders import READ_ERRORS
 from shadowlens.errors import InputError
 
 BOM = b"\xef\xbb\xbf"
 DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
 #: A "line" longer than this (no newline in sight) is cut here and quarantined.
 MAX_LINE_BYTES = 8 * 1024 * 1024
+#: At most this many lines per chunk (a 16 MiB chunk of 2-byte lines would be 8M rows).
+MAX_CHUNK_LINES = 256 * 1024
+_CR, _LF = 13, 10
 _REPLACEMENT = "\ufffd"
 
 
@@ -61,16 +65,7 @@ class LineChunk:
     too_long: pl.Series
 
 
-#: Errors a decompressing reader raises on corrupt or truncated data.
-_READ_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    EOFError,
-    ValueError,
-    zlib.error,
-    lzma.LZMAError,
-    zstandard.ZstdError,
-    zipfile.BadZipFile,
-)
+_READ_ERRORS = READ_ERRORS
 
 
 def iter_raw_chunks(
@@ -100,15 +95,28 @@ def iter_raw_chunks(
     line = first_line
     pending = b""
 
+    failure: list[InputError] = []
+    read1 = getattr(stream, "read1", stream.read)
+
     def read() -> bytes:
-        try:
-            return stream.read(chunk_bytes)
-        except _READ_ERRORS as exc:
-            msg = (
-                f"{name}: cannot read past byte {offset + len(pending)} (after line {line - 1}): "
-                f"{exc or type(exc).__name__} (corrupt or truncated file?)"
-            )
-            raise InputError(msg) from exc
+        # read1 makes at most one raw read: a reader that fails part-way (a
+        # truncated stream) then loses nothing, where read(n) would drop what it
+        # had gathered. Lines in hand are yielded before the failure is raised.
+        parts: list[bytes] = []
+        size = 0
+        while size < chunk_bytes and not failure:
+            try:
+                block = read1(chunk_bytes - size)
+            except _READ_ERRORS as exc:
+                error = InputError(f"{exc or type(exc).__name__} (corrupt or truncated file?)")
+                error.__cause__ = exc
+                failure.append(error)
+                break
+            if not block:
+                break
+            parts.append(block)
+            size += len(block)
+        return b"".join(parts)
 
     eof = False
     while len(pending) < len(BOM):
@@ -131,10 +139,18 @@ def iter_raw_chunks(
             else:
                 eof = True
         if eof:
-            if pending:
-                yield RawChunk(pending, line, offset)
+            while pending:
+                piece, pending = _cap_lines(pending)
+                yield RawChunk(piece, line, offset)
+                line += count_line_ends(piece) + (not piece.endswith((b"\n", b"\r")))
+                offset += len(piece)
+            if failure:
+                msg = (
+                    f"{name}: cannot read past byte {offset} (after line {line - 1}): {failure[0]}"
+                )
+                raise InputError(msg) from failure[0].__cause__
             return
-        cut = pending.rfind(b"\n") + 1
+        cut = _last_end(pending)
         if cut == 0:
             if len(pending) < MAX_LINE_BYTES:
                 continue
@@ -142,11 +158,58 @@ def iter_raw_chunks(
             yield RawChunk(head, line, offset, too_long=True)
             line += 1
             offset += skipped
+            fresh = bool(pending)
             continue
-        piece, pending = pending[:cut], pending[cut:]
+        piece, rest = _cap_lines(pending[:cut])
+        pending = rest + pending[cut:]
+        # Lines held back by the line cap are complete: cut them before reading more.
+        fresh = bool(rest)
         yield RawChunk(piece, line, offset)
-        line += piece.count(b"\n")
+        line += count_line_ends(piece)
         offset += len(piece)
+
+
+def count_line_ends(data: bytes) -> int:
+    """Line ends in ``data``: LF, CRLF and lone CR each count once.
+
+    Examples
+    --------
+    >>> count_line_ends(b"a\\nb\\r\\nc\\rd")
+    3
+    """
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _last_end(pending: bytes) -> int:
+    """Index just after the last line end of ``pending`` (0 when none is certain).
+
+    A CR as the very last byte is not taken as an end: an LF may follow in the
+    next read, and CRLF is one end.
+    """
+    lf = pending.rfind(b"\n")
+    cr = pending.rfind(b"\r")
+    if cr > lf and cr == len(pending) - 1:
+        cr = pending.rfind(b"\r", 0, cr)
+    return max(lf, cr) + 1
+
+
+def _cap_lines(data: bytes) -> tuple[bytes, bytes]:
+    """Split ``data`` after its :data:`MAX_CHUNK_LINES`-th line end: (head, rest)."""
+    if count_line_ends(data) <= MAX_CHUNK_LINES:
+        return data, b""
+    ends = _line_ends(np.frombuffer(data, dtype=np.uint8), data)
+    cut = int(ends[MAX_CHUNK_LINES - 1]) + 1
+    return data[:cut], data[cut:]
+
+
+def _line_ends(view: np.ndarray, data: bytes) -> np.ndarray:
+    """Positions of the last byte of every line end (the LF of a CRLF)."""
+    lf = view == _LF
+    if data.find(b"\r") < 0:
+        return np.flatnonzero(lf)
+    lone_cr = view == _CR
+    lone_cr[:-1] &= ~lf[1:]
+    return np.flatnonzero(lf | lone_cr)
 
 
 def _skip_line(pending: bytes, read: Callable[[], bytes]) -> tuple[bytes, int, bytes, bool]:
@@ -157,22 +220,26 @@ def _skip_line(pending: bytes, read: Callable[[], bytes]) -> tuple[bytes, int, b
         block = read()
         if not block:
             return head, skipped, b"", True
-        newline = block.find(b"\n")
-        if newline >= 0:
-            return head, skipped + newline + 1, block[newline + 1 :], False
-        skipped += len(block)
+        ends = [i for i in (block.find(b"\n"), block.find(b"\r")) if i >= 0]
+        if not ends:
+            skipped += len(block)
+            continue
+        end = min(ends) + 1
+        if block[end - 1 : end + 1] == b"\r\n":
+            end += 1
+        elif end == len(block) and block.endswith(b"\r"):
+            block += read()  # the LF of a CRLF may come in the next read
+            if block[end : end + 1] == b"\n":
+                end += 1
+        return head, skipped + end, block[end:], False
 
 
 def to_line_chunk(raw: RawChunk) -> LineChunk:
     """Split ``raw`` into lines with their numbers and byte offsets, drop blanks."""
     data = raw.data
-    view = np.frombuffer(data, dtype=np.uint8)
-    newlines = np.flatnonzero(view == 10)
-    ends = newlines if data.endswith(b"\n") else np.append(newlines, len(data))
+    ends = _ends(data)
     starts = (
-        np.concatenate(([0], newlines[: len(ends) - 1] + 1))
-        if len(ends)
-        else np.array([], np.int64)
+        np.concatenate(([0], ends[: len(ends) - 1] + 1)) if len(ends) else np.array([], np.int64)
     )
     count = len(ends)
 
@@ -209,13 +276,10 @@ def _decode(data: bytes, ends: np.ndarray) -> tuple[pl.Series, pl.Series | None]
         return pl.Series(array.cast(pa.large_string())), None
     except pa.ArrowInvalid:
         pass
-    # Rare path: one C-level lossy decode of the whole chunk; newlines are ASCII,
+    # Rare path: one C-level lossy decode of the whole chunk; CR and LF are ASCII,
     # so the line count is unchanged.
     fixed = data.decode("utf-8", errors="replace").encode("utf-8")
-    fixed_view = np.frombuffer(fixed, dtype=np.uint8)
-    fixed_newlines = np.flatnonzero(fixed_view == 10)
-    fixed_ends = fixed_newlines if fixed.endswith(b"\n") else np.append(fixed_newlines, len(fixed))
-    text = pl.Series(_binary_lines(fixed, fixed_ends).cast(pa.large_string()))
+    text = pl.Series(_binary_lines(fixed, _ends(fixed)).cast(pa.large_string()))
     original = pl.Series(array)
     replaced = text.str.contains(_REPLACEMENT, literal=True)
     literal = original.bin.contains(_REPLACEMENT.encode())
@@ -226,6 +290,14 @@ def _decode(data: bytes, ends: np.ndarray) -> tuple[pl.Series, pl.Series | None]
         flags = [not _is_utf8(v) for v in original.gather(ambiguous).to_list()]
         bad = bad.scatter(ambiguous, flags)
     return text, bad
+
+
+def _ends(data: bytes) -> np.ndarray:
+    """Where each line of ``data`` ends: its last end byte, or ``len(data)`` for an open last line."""
+    ends = _line_ends(np.frombuffer(data, dtype=np.uint8), data)
+    if data and (not len(ends) or ends[-1] != len(data) - 1):
+        ends = np.append(ends, len(data))
+    return ends
 
 
 def _is_utf8(data: bytes) -> bool:

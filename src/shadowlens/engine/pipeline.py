@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,19 +34,22 @@ from rich.progress import (
 
 from shadowlens import __version__
 from shadowlens.engine.accounting import FileStats, totals
-from shadowlens.engine.detect import SAMPLE_LINES, detect_format
+from shadowlens.engine.batch import SMALL_BYTES, Batch
+from shadowlens.engine.detect import SAMPLE_LINES, detect_lines
 from shadowlens.engine.lines import (
     DEFAULT_CHUNK_BYTES,
+    MAX_CHUNK_LINES,
     MAX_LINE_BYTES,
     LineChunk,
+    RawChunk,
     iter_raw_chunks,
     to_line_chunk,
 )
 from shadowlens.engine.prefetch import prefetch
-from shadowlens.engine.sources import Source, discover
+from shadowlens.engine.sources import Archives, Source, discover_all, skipped
 from shadowlens.engine.staging import StagedOutput, is_inside, is_shadowlens_output
 from shadowlens.engine.writer import DatasetWriter
-from shadowlens.errors import ConfigError, ErrorCode, PluginError
+from shadowlens.errors import ConfigError, ErrorCode, InputError, PluginError
 from shadowlens.parsers.base import QUARANTINE_ROWS_SCHEMA, LogFormat, ParseOptions
 from shadowlens.plugins.manager import Plugins, get_plugins
 from shadowlens.schema import (
@@ -79,6 +84,13 @@ class RunConfig:
         (enrichment plugs in here).
     workers
         Threads parsing chunks of a file concurrently (default 2: measured 1.3x on CEF on 2 cores; formats with per-file state parse one chunk at a time).
+    strict
+        Stop at the first file that cannot be read to its end (raise its
+        :class:`InputError`) instead of listing it under ``failed_files`` and
+        going on with the others.
+    warn
+        Receives one line per skipped or failed file and per recovered problem
+        (default: ``warning: ...`` on standard error).
     overwrite
         Replace ``out_dir`` even if it is a non-empty folder that is not a previous
         shadowlens output (:class:`~shadowlens.engine.staging.StagedOutput`).
@@ -97,6 +109,8 @@ class RunConfig:
     transform: Transform | None = None
     summary_extra: dict[str, Any] = field(default_factory=dict)
     workers: int = 2
+    strict: bool = False
+    warn: Callable[[str], None] | None = None
     overwrite: bool = False
     finish: Finish | None = None
 
@@ -121,11 +135,16 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
     plugins = config.plugins or get_plugins()
     if config.format is not None:
         plugins.format(config.format)  # fail early on an unknown name
-    sources, skipped = _outside_output(discover(config.inputs), config)
+    sources = discover_all(config.inputs)
+    if not sources:
+        msg = f"no input file found in {', '.join(config.inputs)}"
+        raise InputError(msg)
+    sources, skipped_inputs = _outside_output(sources, config)
     with StagedOutput(config.out_dir, overwrite=config.overwrite) as stage:
         summary = _parse_into(config, plugins, sources, stage)
-        if skipped:
-            summary["skipped_inputs"] = skipped
+        if skipped_inputs:
+            summary["skipped_inputs"] = skipped_inputs
+        _check_outcome(summary)
         stage.write_summary(summary, complete=False)
         if config.finish is not None:
             config.finish(stage.path, summary)
@@ -134,12 +153,28 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
     return summary
 
 
+def _check_outcome(summary: dict[str, Any]) -> None:
+    """No log file read, or every one failed: an input error (nothing is published)."""
+    files, failed, skipped_files = (
+        summary["files"],
+        summary["failed_files"],
+        summary["skipped_files"],
+    )
+    if not files and not failed:
+        msg = f"no log file among the inputs ({len(skipped_files)} skipped: see the warnings above)"
+        raise InputError(msg)
+    if failed and all(name in failed for name in files):
+        first = next(iter(failed.items()))
+        msg = f"every input file failed ({len(failed)}); the first: {first[1]['reason']}"
+        raise InputError(msg)
+
+
 def _outside_output(sources: list[Source], config: RunConfig) -> tuple[list[Source], list[str]]:
     """The sources outside the output folder, and the names of those inside (skipped)."""
     out = config.out_dir
     if not out.is_dir():
         return sources, []
-    inside = {s.name for s in sources if is_inside(s.path, out)}
+    inside = {s.name for s in sources if s.path is not None and is_inside(s.path, out)}
     if not inside:
         return sources, []
     if config.overwrite and not is_shadowlens_output(out):
@@ -163,45 +198,48 @@ def _parse_into(
     quarantine_writer = DatasetWriter(out / "quarantine", QUARANTINE_SCHEMA)
     stage.on_failure(records_writer.close)  # no writer is left writing into a removed folder
     stage.on_failure(quarantine_writer.close)
-    instances: dict[str, LogFormat] = {}
     files: dict[str, FileStats] = {}
+    skipped_files: dict[str, dict[str, Any]] = {}
+    failed_files: dict[str, dict[str, Any]] = {}
     started = dt.datetime.now(dt.UTC)
     total_size = sum(s.size for s in sources)
     workers = max(1, config.workers)
+    warn = config.warn or _warn
+    archives = Archives()
     with _progress(config.progress) as bar, ThreadPoolExecutor(workers) as pool:
         task = bar.add_task("parsing", total=total_size) if bar is not None else None
+        reader = _Reader(
+            config, plugins, formats, pool, workers, records_writer, quarantine_writer, archives
+        )
         done = 0
         for source in sources:
             if bar is not None and task is not None:
                 bar.update(task, description=_short(source.name))
-            stats = files[source.name] = FileStats()
-            fmt: LogFormat | None = None
-            state: Any = None
-            detected = False
-            pending: deque[Future[Outcome]] = deque()
-            with source.open() as opened:
-                for chunk, position in _chunks(opened, config.chunk_bytes, source.name):
-                    if not detected and chunk.lines.height:
-                        detected = True
-                        stats.format = config.format or _detect(chunk, formats)
-                        fmt, state = _format_for(stats.format, instances, plugins, config.options)
-                    job = pool.submit(_work, chunk, source.name, fmt, state, config.transform)
-                    pending.append(job)
-                    # Stateful formats must see chunk n before chunk n+1.
-                    limit = 0 if state is not None else workers
-                    while len(pending) > limit:
-                        _commit(
-                            pending.popleft().result(), stats, records_writer, quarantine_writer
-                        )
-                    if bar is not None and task is not None:
-                        bar.update(task, completed=done + position)
-                while pending:
-                    _commit(pending.popleft().result(), stats, records_writer, quarantine_writer)
-            if not detected:
-                stats.format = config.format
+                reader.progress = partial(bar.update, task)
+                reader.done = done
+            stats = FileStats()
+            reason = skipped(source)
+            try:
+                if reason is None:
+                    reason = reader.read(source, stats)
+            except InputError as exc:
+                # A run of one file has no others to go on with: it fails like --strict.
+                if config.strict or len(sources) == 1:
+                    raise
+                failed_files[source.name] = {"reason": str(exc), "lines": stats.lines}
+                warn(f"{exc}; {stats.lines:,} line(s) read before are kept; going on")
+            if reason is not None:
+                skipped_files[source.name] = {"reason": reason}
+                warn(f"{source.name}: skipped: {reason}")
+            elif stats.lines or source.name not in failed_files:
+                files[source.name] = stats
+            for message in stats.warnings:
+                warn(f"{source.name}: {message}")
             done += source.size
             if bar is not None and task is not None:
                 bar.update(task, completed=done)
+        reader.flush()
+    archives.close()
     records_writer.close()
     quarantine_writer.close()
     # Per file, "write" is the time the parse waited for the writer's queue; the
@@ -219,38 +257,252 @@ def _parse_into(
             "workers": workers,
         },
         **config.summary_extra,
-        "totals": totals(files),
+        "totals": {
+            **totals(files),
+            "files_skipped": len(skipped_files),
+            "files_failed": len(failed_files),
+        },
         "write_thread_seconds": encode,
         "files": {name: stats.as_dict() for name, stats in files.items()},
+        "skipped_files": skipped_files,
+        "failed_files": failed_files,
     }
     return summary
 
 
-def _chunks(opened: Any, chunk_bytes: int, name: str) -> Iterator[tuple[LineChunk, int]]:
-    """The file's line chunks, read and cut one chunk ahead by a thread of their own."""
-
-    def read() -> Iterator[tuple[LineChunk, int]]:
-        for raw in iter_raw_chunks(opened.stream, chunk_bytes, name=name):
-            yield to_line_chunk(raw), opened.position()
-
-    return prefetch(read(), depth=1)
+#: A file whose first this-many lines all land in the quarantine is stopped (not a log
+#: of its format, or not a log at all: /dev/urandom, a binary with few NUL bytes).
+STOP_AFTER_LINES = 20_000
 
 
 def _detect(chunk: LineChunk, formats: Any) -> str | None:
-    sample = chunk.lines["line"].head(SAMPLE_LINES).to_list()
-    name, _score = detect_format(sample, formats)
-    return name
+    """The format of a chunk's lines (the Dask executor detects per task with it)."""
+    return detect_lines(chunk.lines["line"], formats)
 
 
 def _format_for(
     name: str | None, instances: dict[str, LogFormat], plugins: Plugins, options: ParseOptions
 ) -> tuple[LogFormat | None, Any]:
+    """The format instance named ``name`` (made once per run) and a fresh per-file state."""
     if name is None:
         return None, None
     if name not in instances:
         instances[name] = plugins.format(name)(options)
     fmt = instances[name]
     return fmt, fmt.new_state()
+
+
+class _Formats:
+    """Format instances of a run, shared by the worker threads."""
+
+    def __init__(self, plugins: Plugins, options: ParseOptions, entries: Any) -> None:
+        self._plugins = plugins
+        self._options = options
+        self.entries = entries
+        self._instances: dict[str, LogFormat] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> LogFormat:
+        with self._lock:
+            if name not in self._instances:
+                self._instances[name] = self._plugins.format(name)(self._options)
+            return self._instances[name]
+
+
+class _Reader:
+    """The per-file loop: open, detect, parse chunks on the pool, commit in order."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        plugins: Plugins,
+        formats: Any,
+        pool: ThreadPoolExecutor,
+        workers: int,
+        records_writer: DatasetWriter,
+        quarantine_writer: DatasetWriter,
+        archives: Archives,
+    ) -> None:
+        self.config = config
+        self.formats = _Formats(plugins, config.options, formats)
+        self.pool = pool
+        self.workers = workers
+        self.writers = (records_writer, quarantine_writer)
+        self.archives = archives
+        self.progress: Callable[..., None] | None = None
+        self.done = 0
+        self.batch: Batch | None = None
+        self.last_format: str | None = None
+
+    def read(self, source: Source, stats: FileStats) -> str | None:
+        """Parse ``source`` into ``stats``; a reason when the file is skipped, else None.
+
+        Raises
+        ------
+        InputError
+            The file cannot be read to its end; the chunks read before are committed.
+        """
+        config = self.config
+        pending: deque[Future[Outcome]] = deque()
+        fmt: LogFormat | None = None
+        state: Any = None
+        detected = False
+        opened = source.open(self.archives)
+        try:
+            if opened.encoding == "binary":
+                return "binary data, not a text log"
+            stats.encoding = opened.encoding
+            # Read and decompressed one chunk ahead by a thread of its own (a stage of
+            # the pipeline); an error of the stream arrives here at its position.
+            raws = prefetch(
+                iter_raw_chunks(opened.stream, config.chunk_bytes, name=source.name), depth=1
+            )
+            for index, (raw, last) in enumerate(_with_last(raws)):
+                if index == 0 and last and self._small(raw):
+                    sample = _sample(raw)
+                    name = config.format or self._detect(sample) if sample.len() else None
+                    if sample.len() and name is None:
+                        return _no_format(sample.len())
+                    fmt = self.formats.get(name) if name else None
+                    if fmt is not None and fmt.new_state() is None:
+                        detected = True
+                        stats.format = fmt.name
+                        self._queue(source.name, raw, stats, fmt.name)
+                        break
+                chunk = to_line_chunk(raw)
+                if not detected and chunk.lines.height:
+                    detected = True
+                    stats.format = config.format or self._detect(chunk.lines["line"])
+                    if stats.format is None:
+                        return _no_format(chunk.lines.height)
+                    fmt = self.formats.get(stats.format)
+                    state = fmt.new_state()
+                if index == 0:
+                    self.flush()  # files are committed in order
+                job = self.pool.submit(
+                    _work, chunk, source.name, fmt, state, config.transform, self._redetect(state)
+                )
+                pending.append(job)
+                # Stateful formats must see chunk n before chunk n+1.
+                limit = 0 if state is not None else self.workers
+                while len(pending) > limit:
+                    self._commit(pending.popleft(), stats)
+                if stats.lines >= STOP_AFTER_LINES and _all_quarantined(stats):
+                    msg = (
+                        f"{source.name}: stopped after line {stats.lines:,}: every line so far "
+                        f"was quarantined (not a {stats.format} log?)"
+                    )
+                    raise InputError(msg)
+                if self.progress is not None:
+                    self.progress(completed=self.done + opened.position())
+            if not detected:
+                stats.format = config.format
+        finally:
+            try:
+                while pending:
+                    self._commit(pending.popleft(), stats)
+            finally:
+                stats.warnings.extend(opened.warnings)
+                opened.close()
+        return None
+
+    def _detect(self, lines: pl.Series) -> str | None:
+        """Detection, trying the previous file's format first (many small files
+        of one format: scoring every format per file was most of their cost)."""
+        if self.last_format is not None:
+            entry = self.formats.entries[self.last_format]
+            try:
+                score = float(entry.cls.detect(lines.head(SAMPLE_LINES).to_list()))
+            except Exception:
+                score = 0.0
+            if score >= 1.0:
+                return self.last_format
+        self.last_format = detect_lines(lines, self.formats.entries)
+        return self.last_format
+
+    def _small(self, raw: RawChunk) -> bool:
+        size = len(raw.data)
+        return not raw.too_long and size <= min(SMALL_BYTES, self.config.chunk_bytes // 4)
+
+    def _queue(self, name: str, raw: RawChunk, stats: FileStats, fmt: str) -> None:
+        batch = self.batch
+        if batch is not None and (
+            batch.format != fmt
+            or batch.nbytes + len(raw.data) > self.config.chunk_bytes
+            or batch.lines + len(raw.data) > MAX_CHUNK_LINES  # a line has at least one byte
+        ):
+            self.flush()
+        if self.batch is None:
+            self.batch = Batch(fmt)
+        self.batch.add(name, raw, stats)
+
+    def flush(self) -> None:
+        """Parse and commit the queued small files."""
+        batch, self.batch = self.batch, None
+        if batch is None:
+            return
+        fmt = self.formats.get(batch.format)
+        outcome = _work(
+            batch.chunk(),
+            f"{batch.names[0]} (+{len(batch.names) - 1} small files)",
+            fmt,
+            None,
+            self.config.transform,
+            self._redetect(None),
+            batch,
+        )
+        records_writer, quarantine_writer = self.writers
+        records_writer.write(outcome.records)
+        quarantine_writer.write(outcome.quarantine)
+        batch.split(outcome.records, outcome.quarantine, outcome)
+
+    def _redetect(self, state: Any) -> _Formats | None:
+        # Rescue quarantined lines with another format only when none was named
+        # and the chunk's own format keeps no per-file state.
+        return self.formats if self.config.format is None and state is None else None
+
+    def _commit(self, job: Future[Outcome], stats: FileStats) -> None:
+        _commit(job.result(), stats, *self.writers)
+
+
+def _no_format(lines: int) -> str:
+    return f"no registered format recognises its first {lines:,} line(s); name one with --format"
+
+
+def _sample(raw: RawChunk) -> pl.Series:
+    """The non-blank lines of a small file, for detection (one decode, no chunk frame)."""
+    text = raw.data.decode("utf-8", errors="replace")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return pl.Series("line", [line for line in lines if line.strip(_BLANK)], pl.String())
+
+
+_BLANK = " \t\r\n\x00\x0b\x0c"
+
+
+def _with_last(items: Iterable[RawChunk]) -> Iterator[tuple[RawChunk, bool]]:
+    """Each chunk and whether it is the file's last (one chunk read ahead).
+
+    When reading ahead fails, the chunk in hand is still yielded (as not last)
+    before the error, so its lines are counted.
+    """
+    iterator = iter(items)
+    current = next(iterator, None)
+    while current is not None:
+        try:
+            following = next(iterator, None)
+        except InputError:
+            yield current, False
+            raise
+        yield current, following is None
+        current = following
+
+
+def _all_quarantined(stats: FileStats) -> bool:
+    return stats.records == 0 and stats.directives == 0 and stats.quarantined > 0
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 @dataclass
@@ -268,6 +520,60 @@ class Outcome:
     untimed: int
     year_assumed: int
     seconds: dict[str, float]
+    other_formats: dict[str, int] = field(default_factory=dict)
+
+
+#: Rounds of re-detection on the quarantined lines of one chunk (mixed formats).
+RESCUE_ROUNDS = 2
+#: Sample windows scored per round (bounded cost per chunk).
+RESCUE_WINDOWS = 4
+
+
+@dataclass
+class _Rescued:
+    """Quarantined lines another format parsed: its records, what stays quarantined."""
+
+    records: list[pl.DataFrame]
+    quarantine: pl.DataFrame
+    directives: int = 0
+    fallback: int = 0
+    year_assumed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _rescue(
+    lines: pl.DataFrame, quarantine: pl.DataFrame, tried: str, formats: _Formats
+) -> _Rescued:
+    """Re-detect the quarantined ``lines`` and parse them with the format found.
+
+    Bounded: at most :data:`RESCUE_ROUNDS` formats, each chosen from
+    :data:`RESCUE_WINDOWS` samples; formats with per-file state are not used
+    (they need the file from its start). Lines no format parses keep their
+    first quarantine row.
+    """
+    out = _Rescued([], quarantine)
+    excluded = {tried}
+    for _round in range(RESCUE_ROUNDS):
+        failed = lines.filter(pl.col("source_line").is_in(out.quarantine["source_line"].implode()))
+        if not failed.height:
+            break
+        candidates = {n: e for n, e in formats.entries.items() if n not in excluded}
+        name = detect_lines(failed["line"], candidates, RESCUE_WINDOWS)
+        if name is None:
+            break
+        excluded.add(name)
+        other = formats.get(name)
+        if other.new_state() is not None:
+            continue
+        result = other.parse(failed, None)
+        still = result.quarantine["source_line"].implode()
+        out.quarantine = out.quarantine.filter(pl.col("source_line").is_in(still))
+        out.records.append(result.records.with_columns(log_format=pl.lit(name, pl.String())))
+        out.directives += result.directives
+        out.fallback += result.fallback
+        out.year_assumed += result.year_assumed
+        out.counts[name] = result.records.height
+    return out
 
 
 def _work(
@@ -276,8 +582,14 @@ def _work(
     fmt: LogFormat | None,
     state: Any,
     transform: Transform | None,
+    others: _Formats | None = None,
+    batch: Batch | None = None,
 ) -> Outcome:
-    """Parse one chunk into Arrow tables (runs on a worker thread; touches no shared state)."""
+    """Parse one chunk into Arrow tables (runs on a worker thread; touches no shared state).
+
+    With ``others``, the lines ``fmt`` quarantines are re-detected and parsed by
+    the format that recognises them (files mixing formats).
+    """
     t0 = time.perf_counter()
     lines = chunk.lines
     extra_quarantine = []
@@ -292,6 +604,7 @@ def _work(
         )
         lines = lines.filter(~long_mask)
     fallback = 0
+    other_formats: dict[str, int] = {}
     if fmt is None:
         extra_quarantine.append(
             _quarantine_rows(
@@ -309,6 +622,22 @@ def _work(
         records, quarantine, directives = result.records, result.quarantine, result.directives
         fallback = result.fallback
         year_assumed = result.year_assumed
+        records = records.with_columns(log_format=pl.lit(fmt.name, pl.String()))
+        if others is not None and quarantine.height:
+            rescued = _rescue(lines, quarantine, fmt.name, others)
+            if rescued.records:
+                try:
+                    records = pl.concat([records, *rescued.records], how="diagonal_relaxed")
+                except pl.exceptions.PolarsError as exc:
+                    msg = (
+                        f"records of {source_name} from {sorted(rescued.counts)} do not mix: {exc}"
+                    )
+                    raise PluginError(msg, plugin=fmt.name) from exc
+                quarantine = rescued.quarantine
+                directives += rescued.directives
+                fallback += rescued.fallback
+                year_assumed += rescued.year_assumed
+                other_formats = rescued.counts
     t1 = time.perf_counter()
 
     quarantine = pl.concat([quarantine.cast(QUARANTINE_ROWS_SCHEMA), *extra_quarantine])
@@ -324,14 +653,20 @@ def _work(
         raise PluginError(msg, plugin=plugin)
 
     name = fmt.name if fmt else None
-    records = records.with_columns(source_file=pl.lit(source_name), log_format=pl.lit(name))
+    if batch is not None:
+        records, quarantine = batch.relabel(records), batch.relabel(quarantine)
+    else:
+        records = records.with_columns(source_file=pl.lit(source_name))
+        quarantine = quarantine.with_columns(source_file=pl.lit(source_name))
+    if "log_format" not in records.columns:
+        records = records.with_columns(log_format=pl.lit(name, pl.String()))
     seconds = {"parse": t1 - t0}
     if transform is not None and records.height:
         t2 = time.perf_counter()
         records = transform(records)
         seconds["enrich"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    quarantine = quarantine.with_columns(source_file=pl.lit(source_name), log_format=pl.lit(name))
+    quarantine = quarantine.with_columns(log_format=pl.lit(name))
     try:
         table = to_arrow(conform(records, RECORD_POLARS_SCHEMA), RECORD_SCHEMA)
     except ValueError as exc:  # a format broke the record contract (e.g. extras as structs)
@@ -350,6 +685,7 @@ def _work(
         untimed=table.column("event_time").null_count,
         year_assumed=year_assumed,
         seconds=seconds,
+        other_formats=other_formats,
     )
     seconds["convert"] = time.perf_counter() - t3
     return outcome
@@ -375,6 +711,8 @@ def _commit(
     stats.lossy_utf8 += outcome.lossy_utf8
     stats.untimed += outcome.untimed
     stats.year_assumed += outcome.year_assumed
+    for name, count in outcome.other_formats.items():
+        stats.other_formats[name] = stats.other_formats.get(name, 0) + count
     for stage, seconds in outcome.seconds.items():
         stats.seconds[stage] += seconds
     stats.seconds["write"] += time.perf_counter() - t0

@@ -93,8 +93,8 @@ def lines_frame(lines: Sequence[str]) -> tuple[pl.DataFrame, int]:
     ([('a', 1, 0), ('b', 3, 3)], 1)
     """
     for line in lines:
-        if "\n" in line:
-            msg = f"a line must not contain a newline: {line[:60]!r}"
+        if "\n" in line or "\r" in line:  # the engine ends a line at LF, CRLF or a lone CR
+            msg = f"a line must not contain a line end (LF or CR): {line[:60]!r}"
             raise ValueError(msg)
     if not lines:
         return pl.DataFrame(schema=LINES_SCHEMA), 0
