@@ -45,7 +45,7 @@ from shadowlens.engine.lines import (
     iter_raw_chunks,
     to_line_chunk,
 )
-from shadowlens.engine.prefetch import prefetch
+from shadowlens.engine.prefetch import prefetch, python_handles_ctrl_c
 from shadowlens.engine.sources import Archives, Source, discover_all, skipped
 from shadowlens.engine.staging import StagedOutput, is_inside, is_shadowlens_output
 from shadowlens.engine.writer import DatasetWriter
@@ -132,6 +132,7 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
     previous output is intact (:mod:`shadowlens.engine.staging`). Inputs inside the
     output folder are skipped with a warning.
     """
+    python_handles_ctrl_c()
     plugins = config.plugins or get_plugins()
     if config.format is not None:
         plugins.format(config.format)  # fail early on an unknown name
@@ -352,11 +353,13 @@ class _Reader:
             if opened.encoding == "binary":
                 return "binary data, not a text log"
             stats.encoding = opened.encoding
-            # Read and decompressed one chunk ahead by a thread of its own (a stage of
-            # the pipeline); an error of the stream arrives here at its position.
-            raws = prefetch(
-                iter_raw_chunks(opened.stream, config.chunk_bytes, name=source.name), depth=1
-            )
+            raws = iter_raw_chunks(opened.stream, config.chunk_bytes, name=source.name)
+            if not source.stream:
+                # A file is read and decompressed one chunk ahead by a thread of its own
+                # (a stage of the pipeline); an error of the stream arrives here at its
+                # position. Not a pipe or FIFO: a read there may block for ever, and
+                # closing the stream would then wait for it (Ctrl-C would hang).
+                raws = prefetch(raws, depth=1)
             for index, (raw, last) in enumerate(_with_last(raws)):
                 if index == 0 and last and self._small(raw):
                     sample = _sample(raw)

@@ -10,6 +10,7 @@ stops the producer.
 from __future__ import annotations
 
 import queue
+import signal
 import threading
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
@@ -22,6 +23,29 @@ _DONE = object()
 class _Failure:
     def __init__(self, exc: BaseException) -> None:
         self.exc = exc
+
+
+def quiet_thread() -> None:
+    """Block Ctrl-C and SIGTERM in the calling (helper) thread.
+
+    The kernel gives a process signal to any thread that does not block it; one
+    taken by a helper thread never interrupts the main thread's blocking read (of a
+    FIFO, say), so Ctrl-C would be noticed only when that read returns. Helper
+    threads block them, so the main thread gets them and stops at once.
+    """
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def python_handles_ctrl_c() -> None:
+    """Give Ctrl-C back to Python in the main thread (polars' runtime takes it on import).
+
+    polars installs a SIGINT handler with ``SA_RESTART``: a read blocked on a pipe or
+    FIFO is then restarted by the kernel and Ctrl-C is never seen (the run hangs).
+    Python's own handler interrupts the read and raises ``KeyboardInterrupt``.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def prefetch(items: Iterable[T], depth: int = 1) -> Iterator[T]:
@@ -54,6 +78,7 @@ def prefetch(items: Iterable[T], depth: int = 1) -> Iterator[T]:
         return False
 
     def produce() -> None:
+        quiet_thread()
         try:
             for item in items:
                 if not hand(item):

@@ -18,6 +18,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from shadowlens.engine.prefetch import quiet_thread
+
 #: Columns whose min/max statistics are written (readers prune row groups on them).
 STATISTICS_COLUMNS = (
     "event_time",
@@ -128,6 +130,7 @@ class DatasetWriter:
                 self._raise_failure()
 
     def _drain(self) -> None:
+        quiet_thread()  # Ctrl-C goes to the main thread
         assert self._queue is not None
         while (table := self._queue.get()) is not None:
             if self._failed is not None:
