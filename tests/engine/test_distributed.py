@@ -338,6 +338,17 @@ def test_mixed_format_files_are_re_detected_as_in_a_local_run(
         assert_frame_equal(_table(tmp_path / "dask", folder), _table(tmp_path / "local", folder))
 
 
+def test_a_pipe_is_refused_before_anything_runs(tmp_path: Path, cli: CliMain) -> None:
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)  # nobody writes: opening it to read would block
+    out = tmp_path / "out"
+    result = cli("parse", str(fifo), "-o", str(out), "--executor", "dask", "--dask-workers", "1")
+    assert result.returncode == 2, result.stderr
+    assert f"{fifo}: a pipe or standard input cannot be read by Dask workers" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
 @pytest.fixture
 def not_a_scheduler() -> Iterator[str]:
     """The address of a real HTTP server on 127.0.0.1: something answers, not Dask."""

@@ -194,7 +194,8 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        ``dask[distributed]`` is not installed, or the scheduler cannot be reached.
+        ``dask[distributed]`` is not installed, the scheduler cannot be reached, or
+        an input is standard input or a pipe (the workers cannot read it).
     InputError
         As in a local run: no input, no log file among them, a single input file
         that fails, every file failing, or (``config.strict``) the first file, in
@@ -230,6 +231,7 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
         msg = f"no input file found in {', '.join(config.inputs)}"
         raise InputError(msg)
     sources, skipped_inputs = _outside_output(sources, config)
+    _refuse_streams(sources)
     started = dt.datetime.now(dt.UTC)
     tasks = plan_tasks(sources, config, plugins, options.split_bytes)
     with StagedOutput(config.out_dir, overwrite=config.overwrite) as stage:
@@ -288,6 +290,17 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
 
 
 # -- planning (client) ----------------------------------------------------------
+
+
+def _refuse_streams(sources: Sequence[Source]) -> None:
+    """Standard input and pipes exist on the client only: no worker can read them."""
+    for source in sources:
+        if source.stream:
+            msg = (
+                f"{source.name}: a pipe or standard input cannot be read by Dask workers "
+                "(write it to a file on the shared file system, or use --executor local)"
+            )
+            raise ConfigError(msg)
 
 
 def plan_tasks(
