@@ -2,12 +2,14 @@
 
 The input is cut into tasks: one per file or archive member, and large plain
 (uncompressed) files of a stateless format also into byte ranges that start and
-end at line boundaries. Each task runs the local engine's chunk steps (detect,
-parse, enrich, convert) on a worker and writes its Parquet parts into a staging
+end at line boundaries. A whole-file task runs the local engine's per-file reader
+(skip binary, transcode UTF-16, detect, parse, re-detect mixed formats, enrich,
+convert), a range task its chunk step; each writes its Parquet parts into a staging
 folder inside the staged output (``.dask-staging/task-NNNNN/``); the client merges the
 line accounting in input order, moves the parts to ``records/`` and
 ``quarantine/`` as ``part-TTTTT-NNNNN.parquet`` (task number, part number) and
-writes ``summary.json`` last. The records and counts equal a local run's.
+writes ``summary.json`` last. The records and counts equal a local run's, and so
+do ``skipped_files`` and ``failed_files``.
 
 A range numbers its lines from the end of the previous ranges: small tasks count
 the newlines of every range but the last, on the workers and in parallel, and
@@ -322,7 +324,7 @@ def plan_tasks(
     >>> line = "CEF:0|V|P|1|100|Allowed|3|dhost=files.slack.com\\n"  # 48 bytes
     >>> _ = (d / "a.log").write_text(line * 50)
     >>> config = RunConfig(inputs=[str(d)], out_dir=d / "out")
-    >>> tasks = plan_tasks(discover(config.inputs), config, get_plugins(), split_bytes=1000)
+    >>> tasks = plan_tasks(discover_all(config.inputs), config, get_plugins(), split_bytes=1000)
     >>> [(t.start, t.end, t.format) for t in tasks]  # cut after the line that crosses 1000
     [(0, 1008, 'cef'), (1008, 2016, 'cef'), (2016, None, 'cef')]
     """
