@@ -96,7 +96,8 @@ def _without_timings(summary: dict[str, Any]) -> dict[str, Any]:
         for name, stats in summary["files"].items()
     }
     total = {k: v for k, v in summary["totals"].items() if k != "seconds"}
-    return {"totals": total, "files": files}
+    listed = {key: summary[key] for key in ("skipped_files", "failed_files")}
+    return {"totals": total, "files": files, **listed}
 
 
 def _table(out: Path, folder: str) -> pl.DataFrame:
@@ -193,33 +194,159 @@ def test_dask_job_enriches_on_the_workers_and_reports_on_the_client(
     assert reports[0] == reports[1]
 
 
-def test_a_bad_file_stops_the_run_naming_it_and_publishes_nothing(
-    logs: Path, scheduler: str, tmp_path: Path, cli: CliMain
+@pytest.fixture
+def bad_logs(tmp_path: Path) -> Path:
+    """Good files among a truncated .gz, a dangling link, a broken zip and files that are no logs.
+
+    The big ones (binary, UTF-16, text no format knows) are over ``SPLIT``: the
+    planner must keep them whole so that their task skips or reads them as a
+    local run does.
+    """
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    cef = (GOLDEN / "cef" / "vendors.log").read_bytes()
+    (folder / "a-good.log").write_bytes(cef * 2)
+    (folder / "b-cut.log.gz").write_bytes(gzip.compress(cef * 20)[:-40])
+    (folder / "c-dangling.log").symlink_to(tmp_path / "nowhere.log")
+    (folder / "d-binary.log").write_bytes(bytes(range(256)) * 64)
+    (folder / "e-prose.log").write_bytes(b"Dear diary, nothing to parse here.\n" * 600)
+    (folder / "f-utf16.log").write_text(cef.decode() * 3, encoding="utf-16")
+    zipped = folder / "g-broken.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        archive.writestr("x.log", cef)
+    zipped.write_bytes(zipped.read_bytes()[:100])
+    (folder / "h-good.log.gz").write_bytes(gzip.compress(cef))
+    return folder
+
+
+def test_bad_files_are_listed_and_the_others_read_as_in_a_local_run(
+    bad_logs: Path, scheduler: str, tmp_path: Path
 ) -> None:
-    broken = tmp_path / "broken.log.gz"
-    broken.write_bytes(gzip.compress((GOLDEN / "cef" / "vendors.log").read_bytes() * 20)[:-40])
-    inputs = [str(logs / "leef.log.gz"), str(broken)]
-    config = RunConfig(inputs=inputs, out_dir=tmp_path / "local", chunk_bytes=CHUNK)
+    config = RunConfig(inputs=[str(bad_logs)], out_dir=tmp_path / "local", chunk_bytes=CHUNK)
+    local = run_parse(config)
+    on_dask = run_parse_dask(
+        replace(config, out_dir=tmp_path / "dask"), DaskOptions(scheduler, split_bytes=SPLIT)
+    )
+    assert _without_timings(on_dask) == _without_timings(local)
+    names = {
+        kind: {Path(n).name for n in on_dask[kind]} for kind in ("failed_files", "skipped_files")
+    }
+    assert names == {
+        "failed_files": {"b-cut.log.gz", "c-dangling.log", "g-broken.zip"},
+        "skipped_files": {"d-binary.log", "e-prose.log"},
+    }
+    assert on_dask["totals"]["files_failed"] == 3
+    assert on_dask["totals"]["files_skipped"] == 2
+    cut = on_dask["failed_files"][str(bad_logs / "b-cut.log.gz")]
+    assert cut["lines"] > 0  # the lines read before the cut are kept and counted
+    assert on_dask["files"][str(bad_logs / "b-cut.log.gz")]["lines"] == cut["lines"]
+    assert on_dask["files"][str(bad_logs / "f-utf16.log")]["encoding"] == "utf-16"
+    for folder in ("records", "quarantine"):
+        assert_frame_equal(_table(tmp_path / "dask", folder), _table(tmp_path / "local", folder))
+    assert not (tmp_path / "dask" / STAGING).exists()
+
+
+def test_a_bad_file_is_listed_and_the_run_exits_7(
+    bad_logs: Path, scheduler: str, tmp_path: Path, cli: CliMain
+) -> None:
+    # Was "a bad file stops the run" (exit 3): the local engine now lists it and goes on.
+    out = tmp_path / "out"
+    result = cli(
+        "parse", str(bad_logs), "-o", str(out), "--executor", "dask", "--scheduler", scheduler,
+    )  # fmt: skip
+    assert result.returncode == 7, result.stderr
+    assert f"{bad_logs / 'b-cut.log.gz'}: cannot read past byte " in result.stderr
+    assert "dangling symlink" in result.stderr
+    assert "Traceback" not in result.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["complete"] is True
+    assert len(summary["failed_files"]) == 3
+    assert not (out / STAGING).exists()
+
+
+def test_strict_stops_at_the_first_bad_file_and_publishes_nothing(
+    bad_logs: Path, scheduler: str, tmp_path: Path, cli: CliMain
+) -> None:
+    config = RunConfig(
+        inputs=[str(bad_logs)], out_dir=tmp_path / "local", chunk_bytes=CHUNK, strict=True
+    )
     with pytest.raises(InputError) as local:
         run_parse(config)
     # An earlier complete output in the same folder stays exactly as it was.
     earlier = tmp_path / "earlier"
     options = DaskOptions(scheduler, split_bytes=SPLIT)
-    run_parse_dask(replace(config, inputs=inputs[:1], out_dir=earlier), options)
+    run_parse_dask(replace(config, inputs=[str(bad_logs / "a-good.log")], out_dir=earlier), options)
     before = {p: p.read_bytes() for p in earlier.rglob("*") if p.is_file()}
     with pytest.raises(InputError) as on_dask:
         run_parse_dask(replace(config, out_dir=earlier), options)
     assert str(on_dask.value) == str(local.value)  # the same file, byte and line
-    assert str(local.value).startswith(f"{broken}: cannot read past byte ")
+    assert str(local.value).startswith(f"{bad_logs / 'b-cut.log.gz'}: cannot read past byte ")
     assert {p: p.read_bytes() for p in earlier.rglob("*") if p.is_file()} == before
     out = tmp_path / "out"
     result = cli(
-        "parse", *inputs, "-o", str(out), "--executor", "dask", "--scheduler", scheduler,
+        "parse", str(bad_logs), "-o", str(out), "--strict",
+        "--executor", "dask", "--scheduler", scheduler,
     )  # fmt: skip
     assert result.returncode == 3, result.stderr
-    assert f"error: {broken}: cannot read past byte" in result.stderr
+    assert f"error: {bad_logs / 'b-cut.log.gz'}: cannot read past byte" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()  # no summary, no parts, no staging folder
+
+
+@pytest.mark.parametrize("inputs", [["b-cut.log.gz"], ["b-cut.log.gz", "c-dangling.log"]])
+def test_a_single_failing_file_or_all_failing_is_an_input_error(
+    inputs: list[str], bad_logs: Path, scheduler: str, tmp_path: Path, cli: CliMain
+) -> None:
+    paths = [str(bad_logs / name) for name in inputs]
+    config = RunConfig(inputs=paths, out_dir=tmp_path / "local", chunk_bytes=CHUNK)
+    with pytest.raises(InputError) as local:
+        run_parse(config)
+    options = DaskOptions(scheduler, split_bytes=SPLIT)
+    with pytest.raises(InputError) as on_dask:
+        run_parse_dask(replace(config, out_dir=tmp_path / "dask"), options)
+    assert str(on_dask.value) == str(local.value)
+    assert str(bad_logs / "b-cut.log.gz") in str(on_dask.value)
+    out = tmp_path / "out"
+    result = cli("parse", *paths, "-o", str(out), "--executor", "dask", "--scheduler", scheduler)
+    assert result.returncode == 3, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()  # as a local run: nothing that looks complete
+
+
+def test_mixed_format_files_are_re_detected_as_in_a_local_run(
+    scheduler: str, tmp_path: Path
+) -> None:
+    cef = (GOLDEN / "cef" / "vendors.log").read_bytes().splitlines(keepends=True)
+    leef = (GOLDEN / "leef" / "leef_vendors.log").read_bytes().splitlines(keepends=True)
+    # CEF with runs of LEEF lines: small (one whole task) and big (cut into ranges).
+    mixed = b"".join(c + (b"".join(leef) if i % 4 == 0 else b"") for i, c in enumerate(cef))
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "small.log").write_bytes(mixed)
+    (tmp_path / "logs" / "big.log").write_bytes(mixed * 8)
+    config = RunConfig(
+        inputs=[str(tmp_path / "logs")], out_dir=tmp_path / "local", chunk_bytes=CHUNK
+    )
+    local = run_parse(config)
+    options = DaskOptions(scheduler, split_bytes=SPLIT)
+    on_dask = run_parse_dask(replace(config, out_dir=tmp_path / "dask"), options)
+    assert _without_timings(on_dask) == _without_timings(local)
+    assert on_dask["options"]["tasks"] > 2  # the big file ran as ranges
+    for stats in on_dask["files"].values():
+        assert stats["format"] == "cef"
+        assert stats["other_formats"]["leef"] > 0
+    for folder in ("records", "quarantine"):
+        assert_frame_equal(_table(tmp_path / "dask", folder), _table(tmp_path / "local", folder))
+
+
+def test_a_pipe_is_refused_before_anything_runs(tmp_path: Path, cli: CliMain) -> None:
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)  # nobody writes: opening it to read would block
+    out = tmp_path / "out"
+    result = cli("parse", str(fifo), "-o", str(out), "--executor", "dask", "--dask-workers", "1")
+    assert result.returncode == 2, result.stderr
+    assert f"{fifo}: a pipe or standard input cannot be read by Dask workers" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
 
 
 @pytest.fixture

@@ -2,12 +2,14 @@
 
 The input is cut into tasks: one per file or archive member, and large plain
 (uncompressed) files of a stateless format also into byte ranges that start and
-end at line boundaries. Each task runs the local engine's chunk steps (detect,
-parse, enrich, convert) on a worker and writes its Parquet parts into a staging
+end at line boundaries. A whole-file task runs the local engine's per-file reader
+(skip binary, transcode UTF-16, detect, parse, re-detect mixed formats, enrich,
+convert), a range task its chunk step; each writes its Parquet parts into a staging
 folder inside the staged output (``.dask-staging/task-NNNNN/``); the client merges the
 line accounting in input order, moves the parts to ``records/`` and
 ``quarantine/`` as ``part-TTTTT-NNNNN.parquet`` (task number, part number) and
-writes ``summary.json`` last. The records and counts equal a local run's.
+writes ``summary.json`` last. The records and counts equal a local run's, and so
+do ``skipped_files`` and ``failed_files``.
 
 A range numbers its lines from the end of the previous ranges: small tasks count
 the newlines of every range but the last, on the workers and in parallel, and
@@ -35,7 +37,8 @@ import os
 import pickle
 import shutil
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -47,14 +50,18 @@ from shadowlens.engine.lines import iter_raw_chunks, to_line_chunk
 from shadowlens.engine.pipeline import (
     RunConfig,
     Transform,
+    _check_outcome,
     _commit,
     _detect,
     _format_for,
+    _Formats,
     _outside_output,
     _progress,
+    _Reader,
+    _warn,
     _work,
 )
-from shadowlens.engine.sources import Source, discover, sniff
+from shadowlens.engine.sources import Archives, Source, discover_all, skipped, sniff
 from shadowlens.engine.staging import StagedOutput
 from shadowlens.engine.writer import DatasetWriter
 from shadowlens.errors import (
@@ -144,13 +151,22 @@ class _Context:
 
 @dataclass
 class TaskResult:
-    """What a task sends back: its counts and parts, or the error that stopped it."""
+    """What a task sends back: its counts and parts, or the error that stopped the run.
+
+    ``skipped`` is why the local engine skips the file (binary, no format);
+    ``failed`` the :class:`InputError` that stopped reading it, the counts and
+    parts of the lines read before still sent (the file is listed under
+    ``failed_files``, as in a local run). ``error`` is any other error: the run fails.
+    """
 
     index: int
     stats: dict[str, Any] = field(default_factory=dict)
     records: list[str] = field(default_factory=list)
     quarantine: list[str] = field(default_factory=list)
     error: tuple[str, str] | None = None
+    skipped: str | None = None
+    failed: str | None = None
+    write_seconds: float = 0.0
 
 
 def dask_available() -> bool:
@@ -180,10 +196,16 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
     Raises
     ------
     ConfigError
-        ``dask[distributed]`` is not installed, or the scheduler cannot be reached.
-    InputError, PluginError, GrammarError
+        ``dask[distributed]`` is not installed, the scheduler cannot be reached, or
+        an input is standard input or a pipe (the workers cannot read it).
+    InputError
+        As in a local run: no input, no log file among them, a single input file
+        that fails, every file failing, or (``config.strict``) the first file, in
+        input order, that cannot be read to its end. Other files that fail are
+        listed under ``failed_files`` (the lines read before are kept), files
+        that are not logs under ``skipped_files``. Nothing is published on an error.
+    PluginError, GrammarError
         A task failed; the message names the file (and line) as a local run does.
-        Nothing is published into ``records/`` or ``quarantine/`` then.
     PluginError
         Also when the formats or the enrichment cannot be pickled for the workers.
     RuntimeError
@@ -206,7 +228,12 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
     plugins = config.plugins or get_plugins()
     if config.format is not None:
         plugins.format(config.format)  # fail early on an unknown name
-    sources, skipped = _outside_output(discover(config.inputs), config)
+    sources = discover_all(config.inputs)
+    if not sources:
+        msg = f"no input file found in {', '.join(config.inputs)}"
+        raise InputError(msg)
+    sources, skipped_inputs = _outside_output(sources, config)
+    _refuse_streams(sources)
     started = dt.datetime.now(dt.UTC)
     tasks = plan_tasks(sources, config, plugins, options.split_bytes)
     with StagedOutput(config.out_dir, overwrite=config.overwrite) as stage:
@@ -228,7 +255,7 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
                 "dask_workers": len(client.scheduler_info().get("workers", {})),
                 "tasks": len(tasks),
             }
-        files = _merge(tasks, results, sources)
+        merged = _merge(tasks, results, sources, config)
         _publish(out, tasks, results)
         shutil.rmtree(staging, ignore_errors=True)
         summary: dict[str, Any] = {
@@ -243,11 +270,19 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
                 **cluster,
             },
             **config.summary_extra,
-            "totals": totals(files),
-            "files": {name: stats.as_dict() for name, stats in files.items()},
+            "totals": {
+                **totals(merged.files),
+                "files_skipped": len(merged.skipped),
+                "files_failed": len(merged.failed),
+            },
+            "write_thread_seconds": round(sum(r.write_seconds for r in results), 4),
+            "files": {name: stats.as_dict() for name, stats in merged.files.items()},
+            "skipped_files": merged.skipped,
+            "failed_files": merged.failed,
         }
-        if skipped:
-            summary["skipped_inputs"] = skipped
+        if skipped_inputs:
+            summary["skipped_inputs"] = skipped_inputs
+        _check_outcome(summary)
         stage.write_summary(summary, complete=False)
         if config.finish is not None:
             config.finish(out, summary)
@@ -259,6 +294,17 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
 # -- planning (client) ----------------------------------------------------------
 
 
+def _refuse_streams(sources: Sequence[Source]) -> None:
+    """Standard input and pipes exist on the client only: no worker can read them."""
+    for source in sources:
+        if source.stream:
+            msg = (
+                f"{source.name}: a pipe or standard input cannot be read by Dask workers "
+                "(write it to a file on the shared file system, or use --executor local)"
+            )
+            raise ConfigError(msg)
+
+
 def plan_tasks(
     sources: Sequence[Source], config: RunConfig, plugins: Plugins, split_bytes: int
 ) -> list[Task]:
@@ -266,7 +312,10 @@ def plan_tasks(
 
     The format of a file to cut is detected here on its first lines, as a local
     run detects it; a format that keeps state across lines (W3C ``#Fields``)
-    keeps its file whole.
+    keeps its file whole, and so does a file the local engine would skip or
+    fail (unreadable, binary, transcoded from UTF-16, no format recognised):
+    its one task reports it as a local run does. Sources that are skipped
+    without being read (not a regular file) get no task.
 
     Examples
     --------
@@ -275,18 +324,26 @@ def plan_tasks(
     >>> line = "CEF:0|V|P|1|100|Allowed|3|dhost=files.slack.com\\n"  # 48 bytes
     >>> _ = (d / "a.log").write_text(line * 50)
     >>> config = RunConfig(inputs=[str(d)], out_dir=d / "out")
-    >>> tasks = plan_tasks(discover(config.inputs), config, get_plugins(), split_bytes=1000)
+    >>> tasks = plan_tasks(discover_all(config.inputs), config, get_plugins(), split_bytes=1000)
     >>> [(t.start, t.end, t.format) for t in tasks]  # cut after the line that crosses 1000
     [(0, 1008, 'cef'), (1008, 2016, 'cef'), (2016, None, 'cef')]
     """
     tasks: list[Task] = []
     instances: dict[str, LogFormat] = {}
     for source in sources:
+        if skipped(source) is not None:
+            continue
+        if source.problem is not None:  # fails when opened: in its task, as locally
+            tasks.append(Task(len(tasks), replace(source, path=source.path.absolute())))
+            continue
         whole = replace(source, path=source.path.resolve())
         if source.member is not None or source.size <= split_bytes or not _plain(source):
             tasks.append(Task(len(tasks), whole))
             continue
         name = config.format or _detect_head(source, config.chunk_bytes, plugins)
+        if name is None:  # binary, UTF-16, unreadable or no format: the whole file's task says
+            tasks.append(Task(len(tasks), whole))
+            continue
         _fmt, state = _format_for(name, instances, plugins, config.options)
         bounds = _cuts(source, split_bytes) if state is None else []
         for start, end in _ranges_of(bounds):
@@ -295,21 +352,30 @@ def plan_tasks(
 
 
 def _plain(source: Source) -> bool:
+    """An uncompressed regular file (unreadable: False, its task reports the error)."""
     try:
         with open(source.path, "rb") as fh:
             return sniff(fh.read(8)) is None
-    except OSError as exc:
-        msg = f"{source.name}: cannot read: {exc}"
-        raise InputError(msg) from exc
+    except OSError:
+        return False
 
 
 def _detect_head(source: Source, chunk_bytes: int, plugins: Plugins) -> str | None:
-    """The format a local run would detect: on the first chunk that has a non-blank line."""
-    with source.open() as opened:
-        for raw in iter_raw_chunks(opened.stream, chunk_bytes, name=source.name):
-            chunk = to_line_chunk(raw)
-            if chunk.lines.height:
-                return _detect(chunk, plugins.formats())
+    """The format a local run would detect: on the first chunk that has a non-blank line.
+
+    None when the file is not UTF-8 text (its byte ranges are not those of the
+    text read), cannot be read, or no format recognises it.
+    """
+    try:
+        with source.open() as opened:
+            if opened.encoding != "utf-8":
+                return None
+            for raw in iter_raw_chunks(opened.stream, chunk_bytes, name=source.name):
+                chunk = to_line_chunk(raw)
+                if chunk.lines.height:
+                    return _detect(chunk, plugins.formats())
+    except InputError:
+        return None
     return None
 
 
@@ -468,28 +534,83 @@ def _result_of(future: Future[Any], task: Task) -> TaskResult:
     return result
 
 
+@dataclass
+class _Merged:
+    """The accounting of a run, as :func:`~shadowlens.engine.pipeline.run_parse` keeps it."""
+
+    files: dict[str, FileStats] = field(default_factory=dict)
+    skipped: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 def _merge(
-    tasks: Sequence[Task], results: Sequence[TaskResult], sources: Sequence[Source]
-) -> dict[str, FileStats]:
-    """Per-file accounting in input order, the ranges of a file added up."""
-    files = {source.name: FileStats() for source in sources}
+    tasks: Sequence[Task],
+    results: Sequence[TaskResult],
+    sources: Sequence[Source],
+    config: RunConfig,
+) -> _Merged:
+    """Per-file accounting in input order, the ranges of a file added up.
+
+    The rules of the local run: a skipped file is listed with its reason; a file
+    that fails keeps the lines read before it failed (the ranges after the failing
+    one are dropped, parts included) and is listed under ``failed_files``; a
+    single input, or ``config.strict``, makes the first failure an
+    :class:`InputError`.
+
+    Raises
+    ------
+    InputError
+        See above; also the file's own error raised by a task (e.g. a range whose
+        newline count failed).
+    """
+    warn: Callable[[str], None] = config.warn or _warn
+    by_source: dict[str, list[TaskResult]] = {}
     for task, result in zip(tasks, results, strict=True):
-        stats = files[task.source.name]
-        for item in fields(FileStats):
-            value = result.stats[item.name]
-            if item.name in ("format", "encoding"):
-                setattr(stats, item.name, value)
-            elif item.name == "seconds":
-                for stage, seconds in value.items():
-                    stats.seconds[stage] += seconds
-            elif item.name == "other_formats":
-                for name, count in value.items():
-                    stats.other_formats[name] = stats.other_formats.get(name, 0) + count
-            elif item.name == "warnings":
-                stats.warnings.extend(value)
-            else:
-                setattr(stats, item.name, getattr(stats, item.name) + value)
-    return files
+        by_source.setdefault(task.source.name, []).append(result)
+    merged = _Merged()
+    for source in sources:
+        reason = skipped(source)
+        stats = FileStats()
+        failure: str | None = None
+        for result in by_source.get(source.name, []):
+            if failure is not None:  # after the range that failed: not read locally
+                result.records, result.quarantine = [], []
+                continue
+            reason = reason or result.skipped
+            if result.stats:
+                _add(stats, result.stats)
+            failure = result.failed
+        if failure is not None:
+            if config.strict or len(sources) == 1:
+                raise InputError(failure)
+            merged.failed[source.name] = {"reason": failure, "lines": stats.lines}
+            warn(f"{failure}; {stats.lines:,} line(s) read before are kept; going on")
+        if reason is not None:
+            merged.skipped[source.name] = {"reason": reason}
+            warn(f"{source.name}: skipped: {reason}")
+        elif stats.lines or source.name not in merged.failed:
+            merged.files[source.name] = stats
+        for message in stats.warnings:
+            warn(f"{source.name}: {message}")
+    return merged
+
+
+def _add(stats: FileStats, data: dict[str, Any]) -> None:
+    """Add the counts a task sent (one range, or a whole file) to the file's ``stats``."""
+    for item in fields(FileStats):
+        value = data[item.name]
+        if item.name in ("format", "encoding"):
+            setattr(stats, item.name, value)
+        elif item.name == "seconds":
+            for stage, seconds in value.items():
+                stats.seconds[stage] += seconds
+        elif item.name == "other_formats":
+            for name, count in value.items():
+                stats.other_formats[name] = stats.other_formats.get(name, 0) + count
+        elif item.name == "warnings":
+            stats.warnings.extend(value)
+        else:
+            setattr(stats, item.name, getattr(stats, item.name) + value)
 
 
 def _publish(out: Path, tasks: Sequence[Task], results: Sequence[TaskResult]) -> None:
@@ -537,8 +658,15 @@ def _parse_task(task: Task, context: _Context, first_line: int) -> TaskResult:
         DatasetWriter(folder / "records", RECORD_SCHEMA),
         DatasetWriter(folder / "quarantine", QUARANTINE_SCHEMA),
     )
+    stats = FileStats()
+    result = TaskResult(task.index)
     try:
-        stats = _parse_into(task, context, first_line, *writers)
+        if task.detected:
+            _parse_range(task, context, first_line, stats, *writers)
+        else:
+            result.skipped = _parse_whole(task, context, stats, *writers)
+    except InputError as exc:  # the file failed: the lines read before are kept, as locally
+        result.failed = str(exc)
     except BaseException:
         for writer in writers:  # stop their threads; the staging folder is dropped anyway
             with suppress(Exception):
@@ -553,42 +681,82 @@ def _parse_task(task: Task, context: _Context, first_line: int) -> TaskResult:
                 empty.unlink()
             found = []
         parts.append([str(p) for p in found])
-    data = {item.name: getattr(stats, item.name) for item in fields(FileStats)}
-    data["seconds"] = dict(stats.seconds)
-    return TaskResult(task.index, data, parts[0], parts[1])
+    result.records, result.quarantine = parts
+    result.write_seconds = sum(writer.seconds for writer in writers)
+    result.stats = {item.name: getattr(stats, item.name) for item in fields(FileStats)}
+    result.stats["seconds"] = dict(stats.seconds)
+    return result
 
 
-def _parse_into(
+def _parse_whole(
+    task: Task,
+    context: _Context,
+    stats: FileStats,
+    records_writer: DatasetWriter,
+    quarantine_writer: DatasetWriter,
+) -> str | None:
+    """A whole source read by the local engine's reader; why it is skipped, or None.
+
+    Raises
+    ------
+    InputError
+        The source cannot be read to its end (the chunks before are written).
+    """
+    config = RunConfig(
+        inputs=[],
+        out_dir=context.staging,
+        format=context.format,
+        options=context.options,
+        chunk_bytes=context.chunk_bytes,
+        plugins=context.plugins,
+        transform=context.transform,
+        workers=1,
+    )
+    archives = Archives()
+    plugins = context.plugins
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            reader = _Reader(
+                config,
+                plugins,
+                plugins.formats(),
+                pool,
+                1,
+                records_writer,
+                quarantine_writer,
+                archives,
+            )
+            reason = reader.read(task.source, stats)
+            reader.flush()  # a small file is queued as a batch (of this file only)
+    finally:
+        archives.close()
+    return reason
+
+
+def _parse_range(
     task: Task,
     context: _Context,
     first_line: int,
+    stats: FileStats,
     records_writer: DatasetWriter,
     quarantine_writer: DatasetWriter,
-) -> FileStats:
+) -> None:
+    """A byte range of a plain file, in the format the planner detected.
+
+    The chunks go through the local engine's ``_work`` (quarantined lines
+    re-detected when no format was named: the format of a cut file keeps no state).
+    """
     plugins, name = context.plugins, task.source.name
-    instances: dict[str, LogFormat] = {}
-    stats = FileStats()
-    fmt: LogFormat | None = None
-    state: Any = None
-    detected = task.detected
-    if detected:
-        stats.format = task.format
-        fmt, state = _format_for(task.format, instances, plugins, context.options)
+    fmt, state = _format_for(task.format, {}, plugins, context.options)
+    stats.format = task.format
+    others = None if context.format else _Formats(plugins, context.options, plugins.formats())
     with _open_range(task) as stream:
         chunks = iter_raw_chunks(
             stream, context.chunk_bytes, name=name, first_line=first_line, first_offset=task.start
         )
         for raw in chunks:
-            chunk = to_line_chunk(raw)
-            if not detected and chunk.lines.height:
-                detected = True
-                stats.format = context.format or _detect(chunk, plugins.formats())
-                fmt, state = _format_for(stats.format, instances, plugins, context.options)
-            outcome = _work(chunk, name, fmt, state, context.transform)
+            outcome = _work(to_line_chunk(raw), name, fmt, state, context.transform, others)
             _commit(outcome, stats, records_writer, quarantine_writer)
-    if not detected:
-        stats.format = context.format
-    return stats
 
 
 @contextmanager
