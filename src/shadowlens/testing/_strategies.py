@@ -151,7 +151,12 @@ def _cached_line_grammar(cls: FormatType) -> LineGrammar:
 def _alphabet() -> SearchStrategy[str]:
     from hypothesis import strategies as st
 
-    return st.characters(codec="utf-8", exclude_characters="\n")
+    return st.characters(codec="utf-8", exclude_characters="\n\r")
+
+
+def _one_line(text: str) -> str:
+    """``text`` with any line end (LF, CR) replaced by a space."""
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 class _Builder:
@@ -237,9 +242,10 @@ class _Builder:
             return LineGrammar(name, None, None, pieces, tuple(self.skipped))
         whole = self._from_lark(self.start)
         parts = st.one_of([self._sequence(alt, 1) for alt in self.good[self.start]])
-        lines = parts if whole is None else st.one_of(whole, parts)
+        # A line never holds a line end: the engine ends lines at LF, CRLF and a lone CR.
+        lines = (parts if whole is None else st.one_of(whole, parts)).map(_one_line)
         marks = [p for p in pieces if p.strip() and p not in _GENERIC_PIECES]
-        mutated = _mutations(lines, pieces, marks)
+        mutated = _mutations(lines, pieces, marks).map(_one_line)
         return LineGrammar(name, lines, mutated, pieces, tuple(self.skipped))
 
     def _from_lark(self, rule: str) -> SearchStrategy[str] | None:
@@ -304,7 +310,7 @@ class _Builder:
         found = [str(t.pattern.value) for t in self.lark.terminals if t.pattern.type == "str"]
         found.extend(_plan_pieces(self.cls))
         found.extend(_GENERIC_PIECES)
-        return tuple(dict.fromkeys(p for p in found if p and "\n" not in p))
+        return tuple(dict.fromkeys(p for p in found if p and "\n" not in p and "\r" not in p))
 
 
 def _repeated_item(name: str, alts: list[tuple[Symbol, ...]]) -> tuple[Symbol, ...] | None:
