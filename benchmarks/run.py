@@ -130,6 +130,11 @@ def run_step(step: str, path: Path, runs: int, *extra: str) -> dict[str, Any]:
     }
 
 
+def shadowlens_options(fmt: str, args: argparse.Namespace, workers: int) -> tuple[str, ...]:
+    """The options of a shadowlens step: format, chunk size, workers."""
+    return ("--format", fmt, "--chunk-mb", str(args.chunk_mb), "--workers", str(workers))
+
+
 def bench_format(
     fmt: str, path: Path, args: argparse.Namespace, formats: set[str]
 ) -> list[dict[str, Any]]:
@@ -140,21 +145,14 @@ def bench_format(
     out.append(label | run_step("floor_pyarrow", path, args.runs))
     if fmt in formats:
         for workers in args.workers:
-            options = ("--format", fmt, "--chunk-mb", str(args.chunk_mb), "--workers", str(workers))
+            options = shadowlens_options(fmt, args, workers)
             fast = run_step("shadowlens", path, args.runs, *options)
             step = "shadowlens" if workers == args.workers[0] else f"shadowlens -j{workers}"
             out.append(label | fast | {"step": step, "workers": workers})
     else:
         out.append(label | {"step": "shadowlens", "skipped": f"format {fmt!r} is not registered"})
     if fmt in formats and fmt in args.run_formats:
-        options = (
-            "--format",
-            fmt,
-            "--chunk-mb",
-            str(args.chunk_mb),
-            "--workers",
-            str(args.workers[-1]),
-        )
+        options = shadowlens_options(fmt, args, args.workers[-1])
         job = run_step("shadowlens_run", path, args.runs, *options)
         out.append(label | job | {"step": f"run -j{args.workers[-1]}", "workers": args.workers[-1]})
     if fmt == "cef":
@@ -178,14 +176,7 @@ def scaling_run(fmt: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                 for _ in range(k):
                     with base.open("rb") as source:
                         shutil.copyfileobj(source, sink, 1 << 22)
-        options = (
-            "--format",
-            fmt,
-            "--chunk-mb",
-            str(args.chunk_mb),
-            "--workers",
-            str(args.workers[-1]),
-        )
+        options = shadowlens_options(fmt, args, args.workers[-1])
         step = run_step("shadowlens", path, max(1, args.runs if k == 1 else 1), *options)
         out.append({"format": fmt, "multiple": k} | step | {"step": f"scaling x{k}"})
         if k != 1:

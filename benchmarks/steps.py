@@ -61,6 +61,17 @@ def floor_pyarrow(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - t0, "rows": table.num_rows}
 
 
+def _counts(summary: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """Time, rows and the line accounting of a run's summary."""
+    totals = summary["totals"]
+    keys = ("lines", "records", "quarantined", "directives", "blank", "reference_parsed")
+    return {
+        "seconds": seconds,
+        "rows": totals["records"],
+        "totals": {k: totals.get(k) for k in keys},
+    }
+
+
 def shadowlens(path: Path, args: argparse.Namespace) -> dict[str, Any]:
     from shadowlens.engine.pipeline import RunConfig, run_parse
     from shadowlens.parsers.base import ParseOptions
@@ -83,15 +94,9 @@ def shadowlens(path: Path, args: argparse.Namespace) -> dict[str, Any]:
         parquet = sum(p.stat().st_size for p in (out / "records").glob("*.parquet"))
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    totals = summary["totals"]
     return {
-        "seconds": seconds,
-        "rows": totals["records"],
-        "totals": {
-            k: totals.get(k)
-            for k in ("lines", "records", "quarantined", "directives", "blank", "reference_parsed")
-        },
-        "stages": totals.get("seconds", {})
+        **_counts(summary, seconds),
+        "stages": summary["totals"].get("seconds", {})
         | {"write_thread": summary.get("write_thread_seconds", 0.0)},
         "parquet_bytes": parquet,
     }
@@ -118,15 +123,9 @@ def shadowlens_run(path: Path, args: argparse.Namespace) -> dict[str, Any]:
         seconds = time.perf_counter() - t0
     finally:
         shutil.rmtree(out.parent, ignore_errors=True)
-    totals = summary["totals"]
     return {
-        "seconds": seconds,
-        "rows": totals["records"],
-        "totals": {
-            k: totals.get(k)
-            for k in ("lines", "records", "quarantined", "directives", "blank", "reference_parsed")
-        },
-        "stages": totals.get("seconds", {}),
+        **_counts(summary, seconds),
+        "stages": summary["totals"].get("seconds", {}),
     }
 
 

@@ -55,13 +55,13 @@ from shadowlens.engine.pipeline import (
     _detect,
     _format_for,
     _Formats,
-    _outside_output,
     _progress,
     _Reader,
     _warn,
     _work,
+    prepare_run,
 )
-from shadowlens.engine.sources import Archives, Source, discover_all, skipped, sniff
+from shadowlens.engine.sources import Archives, Source, skipped, sniff
 from shadowlens.engine.staging import StagedOutput
 from shadowlens.engine.writer import DatasetWriter
 from shadowlens.errors import (
@@ -72,7 +72,7 @@ from shadowlens.errors import (
     ShadowlensError,
 )
 from shadowlens.parsers.base import LogFormat, ParseOptions
-from shadowlens.plugins.manager import Plugins, get_plugins
+from shadowlens.plugins.manager import Plugins
 from shadowlens.schema import QUARANTINE_SCHEMA, RECORD_SCHEMA
 
 if TYPE_CHECKING:
@@ -225,14 +225,7 @@ def run_parse_dask(config: RunConfig, options: DaskOptions) -> dict[str, Any]:
     if not dask_available():
         msg = f"--executor dask needs the optional Dask dependencies: {INSTALL_HINT}"
         raise ConfigError(msg)
-    plugins = config.plugins or get_plugins()
-    if config.format is not None:
-        plugins.format(config.format)  # fail early on an unknown name
-    sources = discover_all(config.inputs)
-    if not sources:
-        msg = f"no input file found in {', '.join(config.inputs)}"
-        raise InputError(msg)
-    sources, skipped_inputs = _outside_output(sources, config)
+    plugins, sources, skipped_inputs = prepare_run(config)
     _refuse_streams(sources)
     started = dt.datetime.now(dt.UTC)
     tasks = plan_tasks(sources, config, plugins, options.split_bytes)
@@ -320,6 +313,8 @@ def plan_tasks(
     Examples
     --------
     >>> import pathlib, tempfile
+    >>> from shadowlens.engine.sources import discover_all
+    >>> from shadowlens.plugins.manager import get_plugins
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> line = "CEF:0|V|P|1|100|Allowed|3|dhost=files.slack.com\\n"  # 48 bytes
     >>> _ = (d / "a.log").write_text(line * 50)

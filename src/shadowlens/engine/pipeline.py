@@ -133,14 +133,7 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
     output folder are skipped with a warning.
     """
     python_handles_ctrl_c()
-    plugins = config.plugins or get_plugins()
-    if config.format is not None:
-        plugins.format(config.format)  # fail early on an unknown name
-    sources = discover_all(config.inputs)
-    if not sources:
-        msg = f"no input file found in {', '.join(config.inputs)}"
-        raise InputError(msg)
-    sources, skipped_inputs = _outside_output(sources, config)
+    plugins, sources, skipped_inputs = prepare_run(config)
     with StagedOutput(config.out_dir, overwrite=config.overwrite) as stage:
         summary = _parse_into(config, plugins, sources, stage)
         if skipped_inputs:
@@ -152,6 +145,23 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
         stage.publish(summary)
     summary["complete"] = True
     return summary
+
+
+def prepare_run(config: RunConfig) -> tuple[Plugins, list[Source], list[str]]:
+    """The plugins, the input sources, and the names of inputs skipped inside the output.
+
+    Checks what can fail before anything is written: an unknown ``--format``, no input
+    found, an ``--overwrite`` that would delete inputs (shared with the Dask executor).
+    """
+    plugins = config.plugins or get_plugins()
+    if config.format is not None:
+        plugins.format(config.format)  # fail early on an unknown name
+    sources = discover_all(config.inputs)
+    if not sources:
+        msg = f"no input file found in {', '.join(config.inputs)}"
+        raise InputError(msg)
+    sources, skipped_inputs = _outside_output(sources, config)
+    return plugins, sources, skipped_inputs
 
 
 def _check_outcome(summary: dict[str, Any]) -> None:

@@ -21,8 +21,6 @@ try:
 except ImportError:  # a source tree without the built extension: polars only
     _native = None
 
-native = _native
-
 
 def native_enabled() -> bool:
     """Whether the native core is installed and not turned off (``SHADOWLENS_NATIVE=0``).
