@@ -7,6 +7,7 @@
 
 pub mod concat;
 pub mod kv;
+pub mod lines;
 pub mod pick;
 pub mod views;
 
@@ -244,11 +245,42 @@ fn concat_pairs<'py>(
     ))
 }
 
+/// Lines of a chunk: `(views, starts, ends, blank, bad_utf8)`.
+///
+/// `views` are `string_view`s over `data` itself (buffer 0), without the line
+/// ends (LF, CRLF, lone CR); `starts` and `ends` (int64 LE) are where each line
+/// begins and the last byte of its end; `blank` one byte per line (1 = blanks
+/// only); `bad_utf8` the indices of lines that are not valid UTF-8.
+#[pyfunction]
+#[allow(clippy::type_complexity)]
+fn cut_lines<'py>(
+    py: Python<'py>,
+    data: &[u8],
+) -> PyResult<(
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+)> {
+    let cut = py
+        .allow_threads(|| lines::cut(data))
+        .map_err(PyValueError::new_err)?;
+    Ok((
+        PyBytes::new(py, &cut.views),
+        i64_bytes(py, &cut.starts),
+        i64_bytes(py, &cut.ends),
+        PyBytes::new(py, &cut.blank),
+        i64_bytes(py, &cut.bad_utf8),
+    ))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(pick_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(concat_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(cut_lines, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

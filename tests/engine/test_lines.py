@@ -235,3 +235,24 @@ def test_line_frame_schema_is_the_format_contract() -> None:
     assert chunk.lines.schema == LINES_SCHEMA
     assert chunk.lines.rows() == [("a", 7, 100), ("b", 8, 102)]
     assert isinstance(chunk.bad_utf8, pl.Series)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [b"a", b"\xc3\xa9", b" ", b"\t", b"\x00", b"\r", b"\n", b"x" * 13, b"\xff"]
+        ),
+        max_size=60,
+    ),
+    st.integers(1, 10**6),
+    st.integers(0, 10**9),
+)
+@settings(max_examples=300, deadline=None)
+def test_native_and_reference_cut_the_same_lines(parts: list[bytes], first: int, at: int) -> None:
+    """The native kernel (views over the chunk) equals the numpy/polars route."""
+    raw = lines_mod.RawChunk(b"".join(parts), first, at)
+    native, ref = to_line_chunk(raw), lines_mod.reference_line_chunk(raw)
+    assert native.lines.to_dicts() == ref.lines.to_dicts()
+    assert (native.total, native.blank, native.nbytes) == (ref.total, ref.blank, ref.nbytes)
+    assert native.bad_utf8.to_list() == ref.bad_utf8.to_list()
+    assert native.too_long.to_list() == ref.too_long.to_list()

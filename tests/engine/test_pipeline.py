@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -139,10 +140,30 @@ class Timeless(Toy):
         return ParseResult(result.records.drop("event_time"), result.quarantine, result.directives)
 
 
+class Rendezvous(Toy):
+    """Toy lines; a chunk of ``first`` hosts waits (bounded) until a ``second`` chunk is parsed."""
+
+    name: ClassVar[str] = "rendezvous"
+    second_started: ClassVar[threading.Event] = threading.Event()
+    overlapped: ClassVar[list[bool]] = []
+
+    @classmethod
+    def detect(cls, sample: Sequence[str]) -> float:
+        return 0.0
+
+    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+        hosts = lines["line"].str.contains("second", literal=True)
+        if hosts.any():
+            type(self).second_started.set()
+        else:
+            type(self).overlapped.append(type(self).second_started.wait(timeout=30))
+        return super().parse(lines, state)
+
+
 class TestPlugin:
     @shadowlens.hookimpl
     def register_formats(self) -> list[type[LogFormat]]:
-        return [Toy, Dropper, Stateful, Untimed, Timeless]
+        return [Toy, Dropper, Stateful, Untimed, Timeless, Rendezvous]
 
 
 def config(tmp_path: Path, inputs: list[Path], **kwargs: Any) -> RunConfig:
@@ -259,6 +280,21 @@ def test_records_keep_file_order_with_workers(tmp_path: Path, workers: int) -> N
     run_parse(config(tmp_path, [path], format="toy", chunk_bytes=2048, workers=workers))
     lines = pl.read_parquet(tmp_path / "out" / "records")["source_line"].to_list()
     assert lines == list(range(1, 3001))
+
+
+def test_the_next_file_is_parsed_while_the_previous_one_finishes(tmp_path: Path) -> None:
+    """Two one-chunk files and two workers: both parse at once, committed in file order."""
+    first, second = tmp_path / "1.log", tmp_path / "2.log"
+    first.write_text("\n".join(f"{1_700_000_000 + i} first.example" for i in range(5000)) + "\n")
+    second.write_text("\n".join(f"{1_700_000_000 + i} second.example" for i in range(5000)) + "\n")
+    Rendezvous.second_started.clear()
+    Rendezvous.overlapped.clear()
+    summary = run_parse(config(tmp_path, [first, second], format="rendezvous", workers=2))
+    assert Rendezvous.overlapped == [True]
+    assert list(summary["files"]) == [str(first), str(second)]
+    assert [f["records"] for f in summary["files"].values()] == [5000, 5000]
+    records = pl.read_parquet(tmp_path / "out" / "records")
+    assert records["dst_host"].to_list() == ["first.example"] * 5000 + ["second.example"] * 5000
 
 
 def test_stateful_formats_get_chunks_in_order(tmp_path: Path) -> None:

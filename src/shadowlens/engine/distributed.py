@@ -722,7 +722,7 @@ def _parse_whole(
                 archives,
             )
             reason = reader.read(task.source, stats)
-            reader.flush()  # a small file is queued as a batch (of this file only)
+            reader.finish()  # a small file is queued as a batch (of this file only)
     finally:
         archives.close()
     return reason

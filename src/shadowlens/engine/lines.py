@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from shadowlens.engine.decoders import READ_ERRORS
 from shadowlens.errors import InputError
+from shadowlens.parsers.native import _native, native_enabled
 
 BOM = b"\xef\xbb\xbf"
 DEFAULT_CHUNK_BYTES = 16 * 1024 * 1024
@@ -235,7 +236,54 @@ def _skip_line(pending: bytes, read: Callable[[], bytes]) -> tuple[bytes, int, b
 
 
 def to_line_chunk(raw: RawChunk) -> LineChunk:
-    """Split ``raw`` into lines with their numbers and byte offsets, drop blanks."""
+    """Split ``raw`` into lines with their numbers and byte offsets, drop blanks.
+
+    The native core's ``cut_lines`` does it without copying a line (views over the
+    chunk); chunks with invalid UTF-8 take the reference route below.
+    """
+    if native_enabled():
+        chunk = _native_line_chunk(raw)
+        if chunk is not None:
+            return chunk
+    return reference_line_chunk(raw)
+
+
+def _native_line_chunk(raw: RawChunk) -> LineChunk | None:
+    """:func:`to_line_chunk` by the native kernel; None when a line is not valid UTF-8."""
+    assert _native is not None
+    data = raw.data
+    try:
+        views, starts_b, ends_b, blank_b, bad_b = _native.cut_lines(data)
+    except ValueError:  # a chunk of 4 GiB or more
+        return None
+    if bad_b:
+        return None
+    count = len(blank_b)
+    text = pa.Array.from_buffers(
+        pa.string_view(), count, [None, pa.py_buffer(views), pa.py_buffer(data)]
+    )
+    starts = np.frombuffer(starts_b, dtype=np.int64)
+    ends = np.frombuffer(ends_b, dtype=np.int64)
+    blank_mask = np.frombuffer(blank_b, dtype=np.bool_)
+    line_numbers = pl.Series(
+        "source_line", np.arange(raw.first_line, raw.first_line + count, dtype=np.uint64)
+    )
+    offsets = pl.Series("source_offset", starts.astype(np.uint64) + np.uint64(raw.first_offset))
+    frame = pl.DataFrame([pl.Series("line", text), line_numbers, offsets])
+    too_long = line_numbers.filter(pl.Series((ends - starts > MAX_LINE_BYTES) | raw.too_long))
+    blank = int(blank_mask.sum())
+    return LineChunk(
+        lines=frame.filter(pl.Series(~blank_mask)) if blank else frame,
+        total=count,
+        blank=blank,
+        nbytes=len(data),
+        bad_utf8=pl.Series("source_line", [], pl.UInt64),
+        too_long=too_long,
+    )
+
+
+def reference_line_chunk(raw: RawChunk) -> LineChunk:
+    """:func:`to_line_chunk` with numpy and polars (lossy UTF-8 decoding; the reference)."""
     data = raw.data
     ends = _ends(data)
     starts = (

@@ -83,7 +83,9 @@ class RunConfig:
         Optional per-batch step on canonical records before they are written
         (enrichment plugs in here).
     workers
-        Threads parsing chunks of a file concurrently (default 2: measured 1.3x on CEF on 2 cores; formats with per-file state parse one chunk at a time).
+        Threads parsing chunks concurrently, within a file and across files (the
+        next file is read while the previous one's last chunks are parsed);
+        formats with per-file state parse one chunk at a time.
     strict
         Stop at the first file that cannot be read to its end (raise its
         :class:`InputError`) instead of listing it under ``failed_files`` and
@@ -123,8 +125,9 @@ Finish = Callable[[Path, dict[str, Any]], None]
 def run_parse(config: RunConfig) -> dict[str, Any]:
     """Parse every input into ``config.out_dir``; return the summary (also written as JSON).
 
-    Chunks of a file are parsed by ``config.workers`` threads (polars releases the
-    GIL) and committed in file order, so outputs are deterministic. Formats with
+    Chunks are cut into lines and parsed by ``config.workers`` threads (polars and
+    the native kernels release the GIL), across file boundaries, and committed in
+    input order, so outputs are deterministic. Formats with
     per-file state (``new_state()`` not None) parse their chunks one at a time.
 
     The run is written into a staging folder and published with one rename at the
@@ -223,22 +226,14 @@ def _parse_into(
             config, plugins, formats, pool, workers, records_writer, quarantine_writer, archives
         )
         done = 0
-        for source in sources:
-            if bar is not None and task is not None:
-                bar.update(task, description=_short(source.name))
-                reader.progress = partial(bar.update, task)
-                reader.done = done
-            stats = FileStats()
-            reason = skipped(source)
-            try:
-                if reason is None:
-                    reason = reader.read(source, stats)
-            except InputError as exc:
-                # A run of one file has no others to go on with: it fails like --strict.
-                if config.strict or len(sources) == 1:
-                    raise
-                failed_files[source.name] = {"reason": str(exc), "lines": stats.lines}
-                warn(f"{exc}; {stats.lines:,} line(s) read before are kept; going on")
+
+        def settle(
+            source: Source, stats: FileStats, reason: str | None, failure: InputError | None
+        ) -> None:
+            """A file's entry in the summary, once its last chunk is committed."""
+            if failure is not None:
+                failed_files[source.name] = {"reason": str(failure), "lines": stats.lines}
+                warn(f"{failure}; {stats.lines:,} line(s) read before are kept; going on")
             if reason is not None:
                 skipped_files[source.name] = {"reason": reason}
                 warn(f"{source.name}: skipped: {reason}")
@@ -246,10 +241,29 @@ def _parse_into(
                 files[source.name] = stats
             for message in stats.warnings:
                 warn(f"{source.name}: {message}")
+
+        for source in sources:
+            if bar is not None and task is not None:
+                bar.update(task, description=_short(source.name))
+                reader.progress = partial(bar.update, task)
+                reader.done = done
+            stats = FileStats()
+            reason = skipped(source)
+            failure = None
+            try:
+                if reason is None:
+                    reason = reader.read(source, stats)
+            except InputError as exc:
+                # A run of one file has no others to go on with: it fails like --strict.
+                if config.strict or len(sources) == 1:
+                    raise
+                failure = exc
+            # The next file is read while this one's last chunks are still parsed.
+            reader.after(partial(settle, source, stats, reason, failure))
             done += source.size
             if bar is not None and task is not None:
                 bar.update(task, completed=done)
-        reader.flush()
+        reader.finish()
     archives.close()
     records_writer.close()
     quarantine_writer.close()
@@ -320,8 +334,23 @@ class _Formats:
             return self._instances[name]
 
 
+@dataclass
+class _Job:
+    """A chunk (or a batch of small files) on the pool, committed in order."""
+
+    future: Future[Outcome]
+    stats: FileStats | None
+    batch: Batch | None = None
+
+
 class _Reader:
-    """The per-file loop: open, detect, parse chunks on the pool, commit in order."""
+    """The per-file loop: open, detect, parse chunks on the pool, commit in order.
+
+    One queue holds, in input order, the chunks on the pool and the steps to take
+    once a file's last chunk is committed (:meth:`after`): the next file is read and
+    cut while the previous one's last chunks are parsed, so many files keep every
+    worker busy. At most ``workers`` chunks wait (bounded memory).
+    """
 
     def __init__(
         self,
@@ -343,10 +372,18 @@ class _Reader:
         self.progress: Callable[..., None] | None = None
         self.done = 0
         self.batch: Batch | None = None
+        #: Steps waiting for the current batch to be committed.
+        self.batch_after: list[Callable[[], None]] = []
+        self.batched = False
         self.last_format: str | None = None
+        self.queue: deque[_Job | Callable[[], None]] = deque()
+        self.jobs = 0
 
     def read(self, source: Source, stats: FileStats) -> str | None:
         """Parse ``source`` into ``stats``; a reason when the file is skipped, else None.
+
+        Returns when the file is read; its last chunks may still be on the pool
+        (:meth:`after` runs a step once they are committed, :meth:`finish` waits).
 
         Raises
         ------
@@ -354,10 +391,10 @@ class _Reader:
             The file cannot be read to its end; the chunks read before are committed.
         """
         config = self.config
-        pending: deque[Future[Outcome]] = deque()
         fmt: LogFormat | None = None
         state: Any = None
         detected = False
+        self.batched = False
         opened = source.open(self.archives)
         try:
             if opened.encoding == "binary":
@@ -381,25 +418,28 @@ class _Reader:
                         detected = True
                         stats.format = fmt.name
                         self._queue(source.name, raw, stats, fmt.name)
+                        self.batched = True
                         break
-                chunk = to_line_chunk(raw)
-                if not detected and chunk.lines.height:
-                    detected = True
-                    stats.format = config.format or self._detect(chunk.lines["line"])
-                    if stats.format is None:
-                        return _no_format(chunk.lines.height)
-                    fmt = self.formats.get(stats.format)
-                    state = fmt.new_state()
+                chunk: LineChunk | Callable[[], LineChunk]
+                if detected:
+                    chunk = partial(to_line_chunk, raw)  # cut on the worker
+                else:
+                    chunk = to_line_chunk(raw)  # detection reads its lines
+                    if chunk.lines.height:
+                        detected = True
+                        stats.format = config.format or self._detect(chunk.lines["line"])
+                        if stats.format is None:
+                            return _no_format(chunk.lines.height)
+                        fmt = self.formats.get(stats.format)
+                        state = fmt.new_state()
                 if index == 0:
                     self.flush()  # files are committed in order
                 job = self.pool.submit(
                     _work, chunk, source.name, fmt, state, config.transform, self._redetect(state)
                 )
-                pending.append(job)
+                self._push(_Job(job, stats))
                 # Stateful formats must see chunk n before chunk n+1.
-                limit = 0 if state is not None else self.workers
-                while len(pending) > limit:
-                    self._commit(pending.popleft(), stats)
+                self.drain(0 if state is not None else self.workers)
                 if stats.lines >= STOP_AFTER_LINES and _all_quarantined(stats):
                     msg = (
                         f"{source.name}: stopped after line {stats.lines:,}: every line so far "
@@ -410,14 +450,59 @@ class _Reader:
                     self.progress(completed=self.done + opened.position())
             if not detected:
                 stats.format = config.format
+        except InputError:
+            # What was read before the error is committed (and counted) first.
+            self.flush()
+            self.drain(0)
+            raise
         finally:
-            try:
-                while pending:
-                    self._commit(pending.popleft(), stats)
-            finally:
-                stats.warnings.extend(opened.warnings)
-                opened.close()
+            stats.warnings.extend(opened.warnings)
+            opened.close()
         return None
+
+    def after(self, step: Callable[[], None]) -> None:
+        """Run ``step`` once every chunk queued so far (the file just read) is committed."""
+        if self.batched:
+            self.batch_after.append(step)
+        elif self.queue:
+            self.queue.append(step)
+        else:
+            step()
+
+    def finish(self) -> None:
+        """Parse the queued small files and commit everything."""
+        self.flush()
+        self.drain(0)
+
+    def drain(self, limit: int) -> None:
+        """Commit the oldest chunks until at most ``limit`` are on the pool."""
+        queue = self.queue
+        while queue:
+            head = queue[0]
+            if isinstance(head, _Job):
+                if self.jobs <= limit:
+                    return
+                queue.popleft()
+                self.jobs -= 1
+                self._commit(head)
+            else:
+                queue.popleft()
+                head()
+
+    def _push(self, job: _Job) -> None:
+        self.queue.append(job)
+        self.jobs += 1
+
+    def _commit(self, job: _Job) -> None:
+        outcome = job.future.result()
+        if job.batch is None:
+            assert job.stats is not None
+            _commit(outcome, job.stats, *self.writers)
+            return
+        records_writer, quarantine_writer = self.writers
+        records_writer.write(outcome.records)
+        quarantine_writer.write(outcome.quarantine)
+        job.batch.split(outcome.records, outcome.quarantine, outcome)
 
     def _detect(self, lines: pl.Series) -> str | None:
         """Detection, trying the previous file's format first (many small files
@@ -450,13 +535,15 @@ class _Reader:
         self.batch.add(name, raw, stats)
 
     def flush(self) -> None:
-        """Parse and commit the queued small files."""
+        """Put the queued small files on the pool, as one chunk, after what is queued."""
         batch, self.batch = self.batch, None
+        steps, self.batch_after = self.batch_after, []
         if batch is None:
             return
         fmt = self.formats.get(batch.format)
-        outcome = _work(
-            batch.chunk(),
+        job = self.pool.submit(
+            _work,
+            batch.chunk,
             f"{batch.names[0]} (+{len(batch.names) - 1} small files)",
             fmt,
             None,
@@ -464,18 +551,14 @@ class _Reader:
             self._redetect(None),
             batch,
         )
-        records_writer, quarantine_writer = self.writers
-        records_writer.write(outcome.records)
-        quarantine_writer.write(outcome.quarantine)
-        batch.split(outcome.records, outcome.quarantine, outcome)
+        self._push(_Job(job, None, batch))
+        self.queue.extend(steps)
+        self.drain(self.workers)
 
     def _redetect(self, state: Any) -> _Formats | None:
         # Rescue quarantined lines with another format only when none was named
         # and the chunk's own format keeps no per-file state.
         return self.formats if self.config.format is None and state is None else None
-
-    def _commit(self, job: Future[Outcome], stats: FileStats) -> None:
-        _commit(job.result(), stats, *self.writers)
 
 
 def _no_format(lines: int) -> str:
@@ -590,7 +673,7 @@ def _rescue(
 
 
 def _work(
-    chunk: LineChunk,
+    chunk: LineChunk | Callable[[], LineChunk],
     source_name: str,
     fmt: LogFormat | None,
     state: Any,
@@ -604,6 +687,8 @@ def _work(
     the format that recognises them (files mixing formats).
     """
     t0 = time.perf_counter()
+    if not isinstance(chunk, LineChunk):
+        chunk = chunk()  # cutting lines is part of the worker's job
     lines = chunk.lines
     extra_quarantine = []
     if chunk.too_long.len():
