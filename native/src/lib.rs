@@ -275,12 +275,20 @@ fn cut_lines<'py>(
     ))
 }
 
+/// Line ends of `data` (LF, CRLF, lone CR), counted up to `limit + 1`: `(count, cut)`,
+/// `cut` just after the `limit`-th end (`len(data)` when there are fewer).
+#[pyfunction]
+fn scan_line_ends(py: Python<'_>, data: &[u8], limit: usize) -> (usize, usize) {
+    py.allow_threads(|| lines::scan_ends(data, limit))
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(pick_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(concat_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(cut_lines, m)?)?;
+    m.add_function(wrap_pyfunction!(scan_line_ends, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

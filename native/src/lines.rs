@@ -67,6 +67,27 @@ pub fn cut(data: &[u8]) -> Result<Cut, String> {
     Ok(out)
 }
 
+/// Line ends in `data` (LF, CRLF and a lone CR each count once), counting stops
+/// past `limit`: `(count, cut)`, `count` at most `limit + 1` and `cut` the index just
+/// after the `limit`-th end (`data.len()` when there are fewer).
+pub fn scan_ends(data: &[u8], limit: usize) -> (usize, usize) {
+    let mut count = 0;
+    let mut cut = data.len();
+    for at in memchr::memchr2_iter(b'\n', b'\r', data) {
+        if data[at] == b'\n' && at > 0 && data[at - 1] == b'\r' {
+            continue; // the LF of a CRLF: its CR was counted
+        }
+        count += 1;
+        if count == limit {
+            let crlf = data[at] == b'\r' && data.get(at + 1) == Some(&b'\n');
+            cut = if crlf { at + 2 } else { at + 1 };
+        } else if count > limit {
+            break;
+        }
+    }
+    (count, cut)
+}
+
 fn push_view(views: &mut Vec<u8>, text: &[u8], offset: usize) {
     let mut view = [0u8; 16];
     // Both fit in u32: `cut` checked the chunk's size.
@@ -120,6 +141,16 @@ mod tests {
         assert_eq!(texts(b"x\n"), vec![b"x".to_vec()]);
         assert_eq!(texts(b"x\r"), vec![b"x".to_vec()]);
         assert_eq!(texts(b""), Vec::<Vec<u8>>::new());
+    }
+
+    #[test]
+    fn line_ends_are_counted_up_to_a_limit() {
+        let data = b"a\nb\r\nc\rd";
+        assert_eq!(scan_ends(data, 100), (3, data.len()));
+        assert_eq!(scan_ends(data, 2), (3, 5));
+        assert_eq!(scan_ends(data, 1), (2, 2));
+        assert_eq!(scan_ends(b"\r\n\r", 1), (2, 2));
+        assert_eq!(scan_ends(b"", 1), (0, 0));
     }
 
     #[test]

@@ -10,6 +10,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import example, given, settings
@@ -256,3 +257,19 @@ def test_native_and_reference_cut_the_same_lines(parts: list[bytes], first: int,
     assert (native.total, native.blank, native.nbytes) == (ref.total, ref.blank, ref.nbytes)
     assert native.bad_utf8.to_list() == ref.bad_utf8.to_list()
     assert native.too_long.to_list() == ref.too_long.to_list()
+
+
+@given(
+    st.lists(st.sampled_from([b"a", b"\r", b"\n", b"\r\n", b" "]), max_size=40), st.integers(1, 8)
+)
+@settings(max_examples=300, deadline=None)
+def test_line_ends_are_counted_and_capped_as_numpy_does(parts: list[bytes], cap: int) -> None:
+    """The native count and cap equal the obvious count and the numpy line ends."""
+    data = b"".join(parts)
+    assert lines_mod.count_line_ends(data) == len(re.findall(rb"\r\n|\r|\n", data))
+    ends = lines_mod._line_ends(np.frombuffer(data, dtype=np.uint8), data)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lines_mod, "MAX_CHUNK_LINES", cap)
+        head, rest = lines_mod._cap_lines(data)
+    assert head + rest == data
+    assert head == (data if len(ends) <= cap else data[: int(ends[cap - 1]) + 1])

@@ -6,6 +6,7 @@ not about any real log format.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import threading
@@ -390,3 +391,25 @@ def test_untimed_records_go_through_enrichment_and_the_report(tmp_path: Path) ->
     assert report["totals"]["time_range"] == {"first": None, "last": None, "days": 0}
     assert report["timeline"] == []
     assert report["parse_quality"]["totals"]["untimed"] == 2
+
+
+def test_the_gc_runs_less_often_during_a_parse_and_is_restored(tmp_path: Path) -> None:
+    path = tmp_path / "a.log"
+    path.write_text("\n".join(toy_lines(100)) + "\n", encoding="utf-8")
+    before = gc.get_threshold()
+    seen: list[int] = []
+
+    def transform(records: pl.DataFrame) -> pl.DataFrame:
+        seen.append(gc.get_threshold()[0])
+        return records
+
+    run_parse(config(tmp_path, [path], format="toy", transform=transform))
+    assert seen
+    assert min(seen) >= 20_000
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+    path.write_text("junk\n", encoding="utf-8")
+    with pytest.raises(PluginError):
+        run_parse(config(tmp_path, [path], format="dropper", overwrite=True))
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

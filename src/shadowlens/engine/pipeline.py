@@ -9,13 +9,14 @@ input and plugin errors raise.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -138,7 +139,8 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
     python_handles_ctrl_c()
     plugins, sources, skipped_inputs = prepare_run(config)
     with StagedOutput(config.out_dir, overwrite=config.overwrite) as stage:
-        summary = _parse_into(config, plugins, sources, stage)
+        with fewer_gc_passes():
+            summary = _parse_into(config, plugins, sources, stage)
         if skipped_inputs:
             summary["skipped_inputs"] = skipped_inputs
         _check_outcome(summary)
@@ -148,6 +150,26 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
         stage.publish(summary)
     summary["complete"] = True
     return summary
+
+
+@contextmanager
+def fewer_gc_passes(threshold: int = 20_000) -> Iterator[None]:
+    """Run the block with Python's cyclic GC scanning less often; restored after.
+
+    A chunk's parse builds thousands of short-lived expression objects (no
+    cycles that matter), and the default threshold (700 allocations) made the
+    collector scan every module and plan object again and again: 3-5% of a
+    parse's CPU (``perf``). Objects alive before the block are frozen (never
+    scanned) until it ends.
+    """
+    saved = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold, saved[0]), *saved[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+        gc.unfreeze()
 
 
 def prepare_run(config: RunConfig) -> tuple[Plugins, list[Source], list[str]]:
