@@ -178,7 +178,7 @@ def count_line_ends(data: bytes) -> int:
     >>> count_line_ends(b"a\\nb\\r\\nc\\rd")
     3
     """
-    if native_enabled():  # one pass instead of three
+    if _native is not None and native_enabled():  # one pass instead of three
         return int(_native.scan_line_ends(data, len(data))[0])
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
@@ -198,7 +198,7 @@ def _last_end(pending: bytes) -> int:
 
 def _cap_lines(data: bytes) -> tuple[bytes, bytes]:
     """Split ``data`` after its :data:`MAX_CHUNK_LINES`-th line end: (head, rest)."""
-    if native_enabled():
+    if _native is not None and native_enabled():
         count, cut = _native.scan_line_ends(data, MAX_CHUNK_LINES)
         return (data, b"") if count <= MAX_CHUNK_LINES else (data[:cut], data[cut:])
     if count_line_ends(data) <= MAX_CHUNK_LINES:
