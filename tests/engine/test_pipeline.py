@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import polars as pl
+import pyarrow as pa
 import pytest
 
 import shadowlens
@@ -413,3 +414,21 @@ def test_the_gc_runs_less_often_during_a_parse_and_is_restored(tmp_path: Path) -
         run_parse(config(tmp_path, [path], format="dropper", overwrite=True))
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+def test_a_run_uses_the_system_arrow_pool_unless_one_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a.log"
+    path.write_text("\n".join(toy_lines(10)) + "\n", encoding="utf-8")
+    saved = pa.default_memory_pool()
+    try:
+        pa.set_memory_pool(pa.mimalloc_memory_pool())
+        monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")
+        run_parse(config(tmp_path, [path], format="toy"))
+        assert pa.default_memory_pool().backend_name == "mimalloc"
+        monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL")
+        run_parse(config(tmp_path, [path], format="toy", overwrite=True))
+        assert pa.default_memory_pool().backend_name == "system"
+    finally:
+        pa.set_memory_pool(saved)
