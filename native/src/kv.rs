@@ -30,15 +30,25 @@ pub struct Split {
     pub data: Vec<u8>,
 }
 
-/// Bytes that may make up a `KV_KEY`: `[A-Za-z0-9_.,\[\]-]`.
-fn is_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b',' | b'[' | b']' | b'-')
-}
+/// Bytes that may make up a `KV_KEY` (`[A-Za-z0-9_.,\[\]-]`), as a table: one
+/// load per byte in the scanner's inner loop.
+static KEY_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] =
+            c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b',' | b'[' | b']' | b'-');
+        b += 1;
+    }
+    table
+};
 
 /// Whether a pair starts at `pos`: key bytes directly followed by `=`.
+#[inline]
 fn starts_pair(text: &[u8], pos: usize) -> bool {
     let rest = text.get(pos..).unwrap_or_default();
-    let key = rest.iter().take_while(|&&b| is_key_byte(b)).count();
+    let key = rest.iter().take_while(|&&b| KEY_BYTES[b as usize]).count();
     key > 0 && rest.get(key) == Some(&b'=')
 }
 

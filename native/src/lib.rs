@@ -158,7 +158,7 @@ fn pick_pairs<'py>(
     ViewOut<'py>,
 )> {
     let lists = le_i64("list_offsets", list_offsets)?;
-    let tokens = views("tokens", &tokens)?;
+    let mut tokens = views("tokens", &tokens)?;
     if separator.is_empty() {
         return Err(PyValueError::new_err("separator: empty"));
     }
@@ -180,7 +180,10 @@ fn pick_pairs<'py>(
             .collect(),
     };
     let picked = py
-        .allow_threads(|| pick::pick(&lists, &tokens, &wanted, separator, &undo))
+        .allow_threads(|| {
+            tokens.check_utf8();
+            pick::pick(&lists, &tokens, &wanted, separator, &undo)
+        })
         .map_err(PyValueError::new_err)?;
     let columns = picked.columns.iter().map(|c| view_out(py, c)).collect();
     Ok((
