@@ -196,7 +196,7 @@ pub fn pick(
         .last()
         .and_then(|&n| usize::try_from(n).ok())
         .map_or(0, |n| n.min(tokens.len()));
-    let mut picker = Picker::new(wanted, separator, undo, rows, total);
+    let mut picker = Picker::new(wanted, separator, undo, rows, total, tokens.data_len());
     for row in 0..rows {
         let (first, end) = get_range(list_offsets, row)?;
         for t in first..end {
@@ -225,22 +225,27 @@ pub struct Picker<'w, 't> {
 }
 
 impl<'w, 't> Picker<'w, 't> {
-    /// A picker of `wanted` for `rows` rows, about `tokens` tokens in all (capacity).
+    /// A picker of `wanted` for `rows` rows, about `tokens` tokens of `data` bytes in
+    /// all (for capacities).
     pub fn new(
         wanted: &'w [String],
         separator: &'w str,
         undo: &'w Undo,
         rows: usize,
         tokens: usize,
+        data: usize,
     ) -> Self {
         let extras = tokens.saturating_sub(rows * wanted.len() / 2);
+        // Room for the values' bytes without growing: `data` is what the tokens hold
+        // in all; pages reserved and never written cost nothing.
+        let share = data / wanted.len().max(1);
         let mut out = Picked {
             columns: (0..wanted.len())
-                .map(|_| ViewBuilder::with_capacity(rows, 0))
+                .map(|_| ViewBuilder::with_capacity(rows, share))
                 .collect(),
             list_offsets: Vec::with_capacity(rows + 1),
             keys: ViewBuilder::with_capacity(extras, 0),
-            values: ViewBuilder::with_capacity(extras, 0),
+            values: ViewBuilder::with_capacity(extras, data / 2),
         };
         out.list_offsets.push(0);
         Self {
@@ -265,6 +270,8 @@ impl<'w, 't> Picker<'w, 't> {
         // The separator is UTF-8, so its first occurrence starts at a character
         // boundary and the key and raw value are UTF-8 too.
         let at = match self.separator {
+            // Most tokens are short: a plain loop beats memchr's set-up there.
+            [one] if bytes.len() < 32 => bytes.iter().position(|b| b == one),
             [one] => memchr::memchr(*one, bytes),
             _ => self.finder.find(bytes),
         };
@@ -336,7 +343,7 @@ mod tests {
 
     fn strings(b: &ViewBuilder) -> Vec<Option<String>> {
         let valid: Vec<u8> = (0..b.len)
-            .map(|i| (b.validity[i / 8] >> (i % 8)) & 1)
+            .map(|i| b.validity.get(i / 8).map_or(1, |v| (v >> (i % 8)) & 1))
             .collect();
         let views = Views::new(&b.views, vec![&b.data], Some(&valid)).unwrap();
         (0..b.len)

@@ -16,7 +16,7 @@ pub struct Views<'a> {
 }
 
 /// Whether `at` is a character boundary of `bytes` (its end counts as one).
-fn is_boundary(bytes: &[u8], at: usize) -> bool {
+pub fn is_boundary(bytes: &[u8], at: usize) -> bool {
     bytes.get(at).is_none_or(|&b| (b as i8) >= -0x40)
 }
 
@@ -57,6 +57,11 @@ impl<'a> Views<'a> {
             .collect();
     }
 
+    /// Bytes in the data buffers.
+    pub fn data_len(&self) -> usize {
+        self.buffers.iter().map(|b| b.len()).sum()
+    }
+
     /// Rows in the array.
     pub fn len(&self) -> usize {
         self.views.len() / 16
@@ -71,7 +76,18 @@ impl<'a> Views<'a> {
     ///
     /// A slice of a UTF-8 buffer is UTF-8 when it starts and ends at character
     /// boundaries: after [`Views::check_utf8`] that is all a long value costs.
+    #[inline]
     pub fn get_utf8(&self, i: usize) -> Result<Option<&'a [u8]>, String> {
+        Ok(self.locate_utf8(i)?.map(|(bytes, _)| bytes))
+    }
+
+    /// [`Views::get_utf8`] with the value's place as [`Views::locate`] gives it.
+    #[allow(clippy::type_complexity)]
+    #[inline]
+    pub fn locate_utf8(
+        &self,
+        i: usize,
+    ) -> Result<Option<(&'a [u8], Option<(usize, usize)>)>, String> {
         let Some((bytes, buffer)) = self.locate(i)? else {
             return Ok(None);
         };
@@ -85,7 +101,7 @@ impl<'a> Views<'a> {
         if !whole {
             return Err(format!("value {i} is not UTF-8"));
         }
-        Ok(Some(bytes))
+        Ok(Some((bytes, buffer)))
     }
 
     /// Row `i`'s bytes (`Ok(None)` when null); an error when the view points outside.
@@ -95,7 +111,8 @@ impl<'a> Views<'a> {
 
     /// Row `i`'s bytes and, for a long value, its (buffer, offset).
     #[allow(clippy::type_complexity)]
-    fn locate(&self, i: usize) -> Result<Option<(&'a [u8], Option<(usize, usize)>)>, String> {
+    #[inline]
+    pub fn locate(&self, i: usize) -> Result<Option<(&'a [u8], Option<(usize, usize)>)>, String> {
         if self.valid.is_some_and(|v| v.get(i) == Some(&0)) {
             return Ok(None);
         }
@@ -117,6 +134,23 @@ impl<'a> Views<'a> {
     }
 }
 
+/// The view of `value` when it is inline (12 bytes or fewer) or else lies at `offset`
+/// of data buffer `buffer`: for views into buffers that already hold the bytes.
+pub fn view_of(value: &[u8], buffer: u32, offset: usize) -> Result<[u8; 16], String> {
+    let len = u32::try_from(value.len()).map_err(|_| "value longer than 4 GiB")?;
+    let mut view = [0u8; 16];
+    view[..4].copy_from_slice(&len.to_le_bytes());
+    if value.len() <= 12 {
+        view[4..4 + value.len()].copy_from_slice(value);
+    } else {
+        let offset = u32::try_from(offset).map_err(|_| "string data past 4 GiB")?;
+        view[4..8].copy_from_slice(&value[..4]);
+        view[8..12].copy_from_slice(&buffer.to_le_bytes());
+        view[12..].copy_from_slice(&offset.to_le_bytes());
+    }
+    Ok(view)
+}
+
 /// Builds a `string_view` array (one data buffer, a validity bitmap).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ViewBuilder {
@@ -124,7 +158,8 @@ pub struct ViewBuilder {
     pub views: Vec<u8>,
     /// The values longer than 12 bytes, back to back.
     pub data: Vec<u8>,
-    /// Arrow validity bitmap (LSB first).
+    /// Arrow validity bitmap (LSB first); empty until the first null (then every
+    /// value so far is marked valid), as a column without nulls needs none.
     pub validity: Vec<u8>,
     /// Rows so far.
     pub len: usize,
@@ -138,13 +173,23 @@ impl ViewBuilder {
         Self {
             views: Vec::with_capacity(rows * 16),
             data: Vec::with_capacity(data),
-            validity: Vec::with_capacity(rows.div_ceil(8)),
             ..Self::default()
         }
     }
 
     #[inline]
     fn mark(&mut self, valid: bool) {
+        if self.nulls == 0 && valid {
+            self.len += 1;
+            return;
+        }
+        if self.nulls == 0 {
+            // The first null: the bitmap of the values so far, all valid.
+            self.validity = vec![0xff; self.len / 8];
+            if !self.len.is_multiple_of(8) {
+                self.validity.push((1u8 << (self.len % 8)) - 1);
+            }
+        }
         let bit = self.len % 8;
         if bit == 0 {
             self.validity.push(0);
@@ -242,6 +287,26 @@ mod tests {
     }
 
     #[test]
+    fn validity_starts_at_the_first_null() {
+        for before in [0, 3, 8, 9, 16] {
+            let mut b = ViewBuilder::default();
+            for _ in 0..before {
+                b.push(b"v").unwrap();
+            }
+            assert!(b.validity.is_empty());
+            b.push_null();
+            b.push(b"w").unwrap();
+            let bits: Vec<u8> = (0..b.len)
+                .map(|i| (b.validity[i / 8] >> (i % 8)) & 1)
+                .collect();
+            let mut want = vec![1; before];
+            want.extend([0, 1]);
+            assert_eq!(bits, want, "{before} values before the null");
+            assert_eq!(b.validity.len(), (before + 2).div_ceil(8));
+        }
+    }
+
+    #[test]
     fn views_pointing_outside_are_errors() {
         let mut view = vec![0u8; 16];
         view[0] = 20; // long value
@@ -300,6 +365,6 @@ mod tests {
         want.push(b"a value longer than twelve").unwrap();
         assert_eq!(b.views, want.views);
         assert_eq!(b.data, want.data);
-        assert_eq!((b.len, b.nulls, b.validity.clone()), (2, 0, vec![0b11]));
+        assert_eq!((b.len, b.nulls, b.validity.clone()), (2, 0, vec![]));
     }
 }
