@@ -19,6 +19,7 @@ import sys
 import atheris
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from shadowlens import _native
 
@@ -84,6 +85,17 @@ def check_raw_buffers(fdp: atheris.FuzzedDataProvider) -> None:
     views = views[: len(views) // 16 * 16]
     valid = fdp.ConsumeBytes(len(views) // 16) if fdp.ConsumeBool() else None
     tokens = (views, [raw], valid if valid is None or len(valid) == len(views) // 16 else None)
+    view_starts = np.array([fdp.ConsumeIntInRange(-2, 40) for _ in views[::16]], "<i8").tobytes()
+    for pattern, cef, at in (
+        (kvsplit.KV_PAIR_REGEX, True, view_starts),
+        ("[a-z]+=[^ ]*(?: |$)", False, view_starts),
+        ("[a-z]+=", False, starts),  # starts of another length: ValueError
+    ):
+        with contextlib.suppress(ValueError):
+            _, _, cut = _native.split_pair_views(pattern, tokens, at, cef=cef)
+            # Token views must point inside the texts' buffers: pyarrow checks them.
+            parts = [None, pa.py_buffer(cut), pa.py_buffer(raw)]
+            pa.Array.from_buffers(pa.string_view(), len(cut) // 16, parts).validate(full=True)
     for call in (
         lambda: _native.split_pairs(kvsplit.KV_PAIR_REGEX, offsets, raw, starts, None, cef=True),
         lambda: _native.split_pairs("[a-z]+=[^ ]*(?: |$)", offsets, raw, starts, None),

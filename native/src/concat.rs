@@ -43,11 +43,6 @@ fn bounds(lists: &[i64], row: usize) -> Result<(usize, usize), String> {
 /// Concatenate `parts` row by row for `rows` rows. Fails (never panics) on buffers
 /// that do not describe `rows` rows, and on a null inside a list.
 pub fn concat(parts: &[Part<'_>], rows: usize) -> Result<Lists, String> {
-    let mut out = Lists {
-        list_offsets: Vec::with_capacity(rows + 1),
-        ..Lists::default()
-    };
-    out.list_offsets.push(0);
     for part in parts {
         let ok = match part {
             Part::Constant { values, .. } => values.len() == rows,
@@ -57,6 +52,30 @@ pub fn concat(parts: &[Part<'_>], rows: usize) -> Result<Lists, String> {
             return Err(format!("a part does not have {rows} rows"));
         }
     }
+    // Room for every entry and byte at most (no growing; pages never written cost nothing).
+    let (mut entries, mut keys, mut values) = (0, 0, 0);
+    for part in parts {
+        match part {
+            Part::Constant { key, values: v } => {
+                entries += v.len();
+                keys += key.len() * v.len();
+                values += v.data_len();
+            }
+            Part::Lists {
+                keys: k, values: v, ..
+            } => {
+                entries += k.len();
+                keys += k.data_len();
+                values += v.data_len();
+            }
+        }
+    }
+    let mut out = Lists {
+        list_offsets: Vec::with_capacity(rows + 1),
+        keys: ViewBuilder::with_capacity(entries, keys),
+        values: ViewBuilder::with_capacity(entries, values),
+    };
+    out.list_offsets.push(0);
     for row in 0..rows {
         for part in parts {
             match part {

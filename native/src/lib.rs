@@ -17,7 +17,6 @@ use std::sync::{Mutex, OnceLock};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
-use regex::Regex;
 
 fn le_i64(name: &str, bytes: &[u8]) -> PyResult<Vec<i64>> {
     if !bytes.len().is_multiple_of(8) {
@@ -32,25 +31,29 @@ fn le_i64(name: &str, bytes: &[u8]) -> PyResult<Vec<i64>> {
 }
 
 fn i64_bytes<'py>(py: Python<'py>, values: &[i64]) -> Bound<'py, PyBytes> {
-    let mut bytes = Vec::with_capacity(values.len() * 8);
-    for v in values {
-        bytes.extend_from_slice(&v.to_le_bytes());
-    }
-    PyBytes::new(py, &bytes)
+    // Written straight into the bytes object: no buffer in between.
+    PyBytes::new_with(py, values.len() * 8, |bytes| {
+        for (out, v) in bytes.chunks_exact_mut(8).zip(values) {
+            out.copy_from_slice(&v.to_le_bytes());
+        }
+        Ok(())
+    })
+    .unwrap_or_else(|_| PyBytes::new(py, &[]))
 }
 
-fn compiled(pattern: &str) -> PyResult<Regex> {
-    static CACHE: OnceLock<Mutex<HashMap<String, Regex>>> = OnceLock::new();
+fn compiled(pattern: &str) -> PyResult<kv::Splitter> {
+    static CACHE: OnceLock<Mutex<HashMap<String, regex_automata::meta::Regex>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let mut cache = cache
         .lock()
         .map_err(|_| PyValueError::new_err("regex cache poisoned"))?;
     if let Some(re) = cache.get(pattern) {
-        return Ok(re.clone());
+        return Ok(kv::Splitter::Regex(re.clone()));
     }
-    let re = Regex::new(pattern).map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let re = regex_automata::meta::Regex::new(pattern)
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
     cache.insert(pattern.to_owned(), re.clone());
-    Ok(re)
+    Ok(kv::Splitter::Regex(re))
 }
 
 /// Pair tokens of each row's key=value region.
@@ -85,7 +88,7 @@ fn split_pairs<'py>(
     let splitter = if cef {
         kv::Splitter::Cef
     } else {
-        kv::Splitter::Regex(compiled(pattern)?)
+        compiled(pattern)?
     };
     let split = py
         .allow_threads(|| kv::split_rows(&splitter, &offsets, data, &starts, valid))
@@ -95,6 +98,48 @@ fn split_pairs<'py>(
         i64_bytes(py, &split.list_offsets),
         i64_bytes(py, &split.token_offsets),
         PyBytes::new(py, &split.data),
+    ))
+}
+
+/// Pair tokens of each row's key=value region, as views into the texts' buffers.
+///
+/// `texts` is a `string_view` array (see `ViewArgs`), `starts` (int64 LE) where each
+/// row's region starts, in bytes from the row's start. `cef=True` scans
+/// `common.KV_PAIR` by hand, else `pattern` is matched as polars' `extract_all`
+/// does. Returns `(ok, list_offsets, views)`: `ok` one byte per row (0 = flagged,
+/// for the reference path), then the accepted rows' token lists, a `string_view`
+/// array over the texts' own data buffers (in the order given) cut by `list_offsets`.
+#[pyfunction]
+#[pyo3(signature = (pattern, texts, starts, cef=false))]
+#[allow(clippy::type_complexity)]
+fn split_pair_views<'py>(
+    py: Python<'py>,
+    pattern: &str,
+    texts: ViewArgs<'py>,
+    starts: &[u8],
+    cef: bool,
+) -> PyResult<(
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+    Bound<'py, PyBytes>,
+)> {
+    let starts = le_i64("starts", starts)?;
+    let mut texts = views("texts", &texts)?;
+    let splitter = if cef {
+        kv::Splitter::Cef
+    } else {
+        compiled(pattern)?
+    };
+    let split = py
+        .allow_threads(|| {
+            texts.check_utf8();
+            kv::split_views(&splitter, &texts, &starts)
+        })
+        .map_err(PyValueError::new_err)?;
+    Ok((
+        PyBytes::new(py, &split.ok),
+        i64_bytes(py, &split.list_offsets),
+        PyBytes::new(py, &split.views),
     ))
 }
 
@@ -159,7 +204,7 @@ fn pick_pairs<'py>(
     ViewOut<'py>,
 )> {
     let lists = le_i64("list_offsets", list_offsets)?;
-    let tokens = views("tokens", &tokens)?;
+    let mut tokens = views("tokens", &tokens)?;
     if separator.is_empty() {
         return Err(PyValueError::new_err("separator: empty"));
     }
@@ -181,7 +226,10 @@ fn pick_pairs<'py>(
             .collect(),
     };
     let picked = py
-        .allow_threads(|| pick::pick(&lists, &tokens, &wanted, separator, &undo))
+        .allow_threads(|| {
+            tokens.check_utf8();
+            pick::pick(&lists, &tokens, &wanted, separator, &undo)
+        })
         .map_err(PyValueError::new_err)?;
     let columns = picked.columns.iter().map(|c| view_out(py, c)).collect();
     Ok((
@@ -285,6 +333,7 @@ fn scan_line_ends(py: Python<'_>, data: &[u8], limit: usize) -> (usize, usize) {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_pairs, m)?)?;
+    m.add_function(wrap_pyfunction!(split_pair_views, m)?)?;
     m.add_function(wrap_pyfunction!(pick_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(concat_pairs, m)?)?;
     m.add_function(wrap_pyfunction!(cut_lines, m)?)?;

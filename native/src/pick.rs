@@ -28,23 +28,53 @@ pub struct Undo {
 
 impl Undo {
     /// Append the undone `value` to `out`.
-    pub fn apply(&self, value: &str, out: &mut Vec<u8>) {
+    ///
+    /// Works on the bytes of a UTF-8 `value`: UTF-8 is self-synchronizing, so a
+    /// value ends with a character's encoding exactly when that is its last
+    /// character, and a quote found at both ends leaves UTF-8 between them (it
+    /// holds the quote twice when it has twice its bytes).
+    pub fn apply(&self, value: &[u8], out: &mut Vec<u8>) {
         let mut v = value;
         if !self.strip.is_empty() {
-            v = v.trim_end_matches(|c| self.strip.contains(&c));
+            v = self.trim_end(v);
         }
         if let Some(q) = &self.quote {
-            let chars = v.chars().count();
-            let qchars = q.chars().count();
+            let q = q.as_bytes();
+            let n = v.len();
             if !q.is_empty()
-                && chars >= 2 * qchars
-                && v.starts_with(q.as_str())
-                && v.ends_with(q.as_str())
+                && n >= 2 * q.len()
+                && same(&v[..q.len()], q)
+                && same(&v[n - q.len()..], q)
             {
                 v = &v[q.len()..v.len() - q.len()];
             }
         }
-        self.unescape(v.as_bytes(), out);
+        self.unescape(v, out);
+    }
+
+    fn trim_end<'v>(&self, mut v: &'v [u8]) -> &'v [u8] {
+        if let [c] = self.strip[..] {
+            if c.is_ascii() {
+                while let [rest @ .., last] = v {
+                    if *last != c as u8 {
+                        break;
+                    }
+                    v = rest;
+                }
+                return v;
+            }
+        }
+        let mut buf = [0u8; 4];
+        'cut: loop {
+            for c in &self.strip {
+                let c = c.encode_utf8(&mut buf).as_bytes();
+                if v.len() >= c.len() && same(&v[v.len() - c.len()..], c) {
+                    v = &v[..v.len() - c.len()];
+                    continue 'cut;
+                }
+            }
+            return v;
+        }
     }
 
     fn unescape(&self, v: &[u8], out: &mut Vec<u8>) {
@@ -59,9 +89,16 @@ impl Undo {
         let single_lead = self.escapes.iter().all(|(from, _)| from[0] == lead);
         let mut i = 0;
         while i < v.len() {
-            // Jump to the next byte that may start an escape.
+            // Jump to the next byte that may start an escape (short values, most of
+            // them, by a plain loop: cheaper than memchr's set-up).
             let next = if single_lead {
-                memchr::memchr(lead, &v[i..]).map_or(v.len(), |k| i + k)
+                let rest = &v[i..];
+                let found = if rest.len() < 32 {
+                    rest.iter().position(|&b| b == lead)
+                } else {
+                    memchr::memchr(lead, rest)
+                };
+                found.map_or(v.len(), |k| i + k)
             } else {
                 i
             };
@@ -74,7 +111,7 @@ impl Undo {
             match self
                 .escapes
                 .iter()
-                .find(|(from, _)| rest.len() >= width && &rest[..width] == from.as_slice())
+                .find(|(from, _)| rest.len() >= width && same(&rest[..width], from))
             {
                 Some((_, to)) => {
                     out.extend_from_slice(to);
@@ -90,6 +127,23 @@ impl Undo {
             }
         }
     }
+}
+
+/// Byte equality without a `memcmp` call: keys and escapes are a few bytes long, and
+/// the call costs more than the compare (it was a fifth of the kernel's time).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+    for (p, q) in x.by_ref().zip(y.by_ref()) {
+        if word(p) != word(q) {
+            return false;
+        }
+    }
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 fn utf8_len(first: u8) -> usize {
@@ -138,78 +192,138 @@ pub fn pick(
         .len()
         .checked_sub(1)
         .ok_or("list offsets: empty")?;
-    let index: HashMap<&[u8], usize> = wanted
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (k.as_bytes(), i))
-        .collect();
-    let finder = memmem::Finder::new(separator.as_bytes());
-    let mut out = Picked {
-        columns: (0..wanted.len())
-            .map(|_| ViewBuilder::with_capacity(rows))
-            .collect(),
-        list_offsets: Vec::with_capacity(rows + 1),
-        ..Picked::default()
-    };
-    out.list_offsets.push(0);
-    // Per wanted key, the token that gives its value in the current row.
-    let mut last: Vec<Option<usize>> = vec![None; wanted.len()];
-    let mut row_tokens: Vec<(&str, &str, Option<usize>)> = Vec::new();
-    // Producers repeat one key order: the key seen at each position of the previous
-    // row, with its slot, answers most lookups without hashing.
-    let mut seen: Vec<(&str, Option<usize>)> = Vec::new();
-    let mut value = Vec::new();
+    let total = list_offsets
+        .last()
+        .and_then(|&n| usize::try_from(n).ok())
+        .map_or(0, |n| n.min(tokens.len()));
+    let mut picker = Picker::new(wanted, separator, undo, rows, total, tokens.data_len());
     for row in 0..rows {
         let (first, end) = get_range(list_offsets, row)?;
-        row_tokens.clear();
-        last.iter_mut().for_each(|slot| *slot = None);
         for t in first..end {
-            let bytes = tokens.get(t)?.ok_or("a token is null")?;
-            let token = std::str::from_utf8(bytes).map_err(|_| "a token is not UTF-8")?;
-            let (key, raw) = match finder.find(bytes) {
-                Some(at) => (&token[..at], &token[at + separator.len()..]),
-                None => (token, ""),
-            };
-            let at = row_tokens.len();
-            let slot = match seen.get(at) {
-                Some(&(k, slot)) if k == key => slot,
-                _ => {
-                    let slot = index.get(key.as_bytes()).copied();
-                    if at < seen.len() {
-                        seen[at] = (key, slot);
-                    } else {
-                        seen.push((key, slot));
-                    }
-                    slot
-                }
-            };
-            if let Some(k) = slot {
-                last[k] = Some(at);
-            }
-            row_tokens.push((key, raw, slot));
+            picker.token(tokens.get_utf8(t)?.ok_or("a token is null")?);
         }
-        for (k, column) in out.columns.iter_mut().enumerate() {
-            match last[k] {
-                Some(j) => {
-                    value.clear();
-                    undo.apply(row_tokens[j].1, &mut value);
-                    column.push(&value)?;
+        picker.end_row()?;
+    }
+    Ok(picker.finish())
+}
+
+/// Picks row by row from tokens fed one at a time (so that a kernel which finds the
+/// tokens itself, as the fused split + pick does, needs no token list in between).
+pub struct Picker<'w, 't> {
+    index: HashMap<&'w [u8], usize>,
+    separator: &'w [u8],
+    finder: memmem::Finder<'w>,
+    undo: &'w Undo,
+    out: Picked,
+    /// Per wanted key, the token that gives its value in the current row.
+    last: Vec<Option<usize>>,
+    /// The current row's tokens: key, raw value, wanted slot.
+    row: Vec<(&'t [u8], &'t [u8], Option<usize>)>,
+    /// Producers repeat one key order: the key seen at each position of the previous
+    /// row, with its slot, answers most lookups without hashing.
+    seen: Vec<(&'t [u8], Option<usize>)>,
+}
+
+impl<'w, 't> Picker<'w, 't> {
+    /// A picker of `wanted` for `rows` rows, about `tokens` tokens of `data` bytes in
+    /// all (for capacities).
+    pub fn new(
+        wanted: &'w [String],
+        separator: &'w str,
+        undo: &'w Undo,
+        rows: usize,
+        tokens: usize,
+        data: usize,
+    ) -> Self {
+        let extras = tokens.saturating_sub(rows * wanted.len() / 2);
+        // Room for the values' bytes without growing: `data` is what the tokens hold
+        // in all; pages reserved and never written cost nothing.
+        let share = data / wanted.len().max(1);
+        let mut out = Picked {
+            columns: (0..wanted.len())
+                .map(|_| ViewBuilder::with_capacity(rows, share))
+                .collect(),
+            list_offsets: Vec::with_capacity(rows + 1),
+            keys: ViewBuilder::with_capacity(extras, 0),
+            values: ViewBuilder::with_capacity(extras, data / 2),
+        };
+        out.list_offsets.push(0);
+        Self {
+            index: wanted
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k.as_bytes(), i))
+                .collect(),
+            separator: separator.as_bytes(),
+            finder: memmem::Finder::new(separator.as_bytes()),
+            undo,
+            out,
+            last: vec![None; wanted.len()],
+            row: Vec::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Feed the next token (UTF-8) of the current row.
+    #[inline]
+    pub fn token(&mut self, bytes: &'t [u8]) {
+        // The separator is UTF-8, so its first occurrence starts at a character
+        // boundary and the key and raw value are UTF-8 too.
+        let at = match self.separator {
+            // Most tokens are short: a plain loop beats memchr's set-up there.
+            [one] if bytes.len() < 32 => bytes.iter().position(|b| b == one),
+            [one] => memchr::memchr(*one, bytes),
+            _ => self.finder.find(bytes),
+        };
+        let (key, raw) = match at {
+            Some(at) => (&bytes[..at], &bytes[at + self.separator.len()..]),
+            None => (bytes, &bytes[bytes.len()..]),
+        };
+        let at = self.row.len();
+        let slot = match self.seen.get(at) {
+            Some(&(k, slot)) if same(k, key) => slot,
+            _ => {
+                let slot = self.index.get(key).copied();
+                if at < self.seen.len() {
+                    self.seen[at] = (key, slot);
+                } else {
+                    self.seen.push((key, slot));
                 }
+                slot
+            }
+        };
+        if let Some(k) = slot {
+            self.last[k] = Some(at);
+        }
+        self.row.push((key, raw, slot));
+    }
+
+    /// Close the current row: its picked values and extras.
+    pub fn end_row(&mut self) -> Result<(), String> {
+        let undo = self.undo;
+        for (k, column) in self.out.columns.iter_mut().enumerate() {
+            match self.last[k] {
+                Some(j) => column.push_with(|data| undo.apply(self.row[j].1, data))?,
                 None => column.push_null(),
             }
         }
-        for (j, &(key, raw, slot)) in row_tokens.iter().enumerate() {
-            if slot.is_some_and(|k| last[k] == Some(j)) {
+        for (j, &(key, raw, slot)) in self.row.iter().enumerate() {
+            if slot.is_some_and(|k| self.last[k] == Some(j)) {
                 continue;
             }
-            out.keys.push(key.as_bytes())?;
-            value.clear();
-            undo.apply(raw, &mut value);
-            out.values.push(&value)?;
+            self.out.keys.push(key)?;
+            self.out.values.push_with(|data| undo.apply(raw, data))?;
         }
-        out.list_offsets.push(out.keys.len as i64);
+        self.out.list_offsets.push(self.out.keys.len as i64);
+        self.row.clear();
+        self.last.iter_mut().for_each(|slot| *slot = None);
+        Ok(())
     }
-    Ok(out)
+
+    /// The picked columns and extras of the rows so far.
+    pub fn finish(self) -> Picked {
+        self.out
+    }
 }
 
 #[cfg(test)]
@@ -229,7 +343,7 @@ mod tests {
 
     fn strings(b: &ViewBuilder) -> Vec<Option<String>> {
         let valid: Vec<u8> = (0..b.len)
-            .map(|i| (b.validity[i / 8] >> (i % 8)) & 1)
+            .map(|i| b.validity.get(i / 8).map_or(1, |v| (v >> (i % 8)) & 1))
             .collect();
         let views = Views::new(&b.views, vec![&b.data], Some(&valid)).unwrap();
         (0..b.len)
@@ -291,7 +405,7 @@ mod tests {
             ("\\é\\n", "\\é\n"),
         ] {
             out.clear();
-            undo.apply(raw, &mut out);
+            undo.apply(raw.as_bytes(), &mut out);
             assert_eq!(String::from_utf8(out.clone()).unwrap(), want, "{raw:?}");
         }
     }

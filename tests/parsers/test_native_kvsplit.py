@@ -129,3 +129,31 @@ def test_split_extension_native_on_and_off_agree(monkeypatch: pytest.MonkeyPatch
     # dropped: `junk`, a leading space, and row 0 (its whole text is no key=value list)
     assert on.height == len(lines) - 3
     assert on.filter(pl.col("_row") == len(lines) - 1)["pairs"].to_list() == [[]]
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    exts=st.lists(st.one_of(extensions(), st.none()), min_size=1, max_size=12),
+    pad=st.sampled_from(["", "é", "中" * 7, "x" * 20]),
+    cut=st.integers(0, 11),
+)
+def test_native_split_of_polars_columns_points_into_their_text(
+    exts: list[str | None], pad: str, cut: int
+) -> None:
+    """Polars' own ``string_view`` columns (several chunks, long and short texts, heads
+    with multi-byte characters): the token views point into the texts' bytes."""
+    head = HEAD + pad
+    texts = [None if e is None else head + e for e in exts]
+    chunks = [pl.Series(texts[:cut], dtype=pl.String), pl.Series(texts[cut:], dtype=pl.String)]
+    column = pl.concat(chunks, rechunk=False)
+    starts = np.array([len(head.encode()) if t is not None else 0 for t in texts], np.int64)
+    accepted, lists = kvsplit.native_split(column, starts, PAIR_RE)
+    assert lists.type == pa.large_list(pa.string_view())
+    lists.validate(full=True)
+    got = dict(zip(np.flatnonzero(accepted).tolist(), pl.Series(lists).to_list(), strict=True))
+    frame = pl.DataFrame(
+        {"_row": range(len(texts)), "field_1": texts, "_head": [head] * len(texts)},
+        schema={"_row": pl.Int64, "field_1": pl.String, "_head": pl.String},
+    )
+    want = kvsplit.reference_split(frame, PAIR_RE)
+    assert got == dict(zip(want["_row"].to_list(), want["pairs"].to_list(), strict=True))

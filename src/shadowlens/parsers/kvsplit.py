@@ -53,7 +53,7 @@ import pyarrow as pa
 
 from shadowlens.errors import GrammarError
 from shadowlens.parsers.kvpick import as_lists, learn_template
-from shadowlens.parsers.native import _native, native_enabled
+from shadowlens.parsers.native import _native, native_enabled, view_args
 
 _EQ, _SPACE, _BACKSLASH = ord("="), ord(" "), ord("\\")
 #: Values the byte cut can give a pair: any text without ``=`` (see ``_template_ok``).
@@ -126,48 +126,43 @@ def split_extension(
 
 
 def native_split(
-    texts: pa.Array, starts: np.ndarray[Any, Any], pair_re: str
+    texts: pa.Array | pl.Series, starts: np.ndarray[Any, Any], pair_re: str
 ) -> tuple[np.ndarray[Any, Any], pa.Array]:
     """(accepted rows as a bool mask, their pair tokens) by the native kernel.
 
-    ``texts`` is a (large) string array, ``starts`` the byte offset of each row's
+    ``texts`` is a string array or column, ``starts`` the byte offset of each row's
     key=value region. A row not accepted (null, or tokens that do not tile its
-    region) is for the reference split. The tokens are a ``large_list<large_string>``
-    array with one list per accepted row.
+    region) is for the reference split. The tokens are a ``large_list<string_view>``
+    array with one list per accepted row, whose views point into the texts' own
+    bytes (read as polars keeps them, copied once, never cut into pieces).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import polars as pl
+    >>> accepted, lists = native_split(pl.Series(["0|a=1 b=x y", "0|junk"]), np.array([2, 2]), KV_PAIR_REGEX)
+    >>> accepted.tolist(), pl.Series(lists).to_list()
+    ([True, False], [['a=1 ', 'b=x y']])
     """
     assert _native is not None
-    if isinstance(texts, pa.ChunkedArray):
-        texts = texts.combine_chunks()
-    if texts.type != pa.large_string():
-        texts = texts.cast(pa.large_string())
-    offsets = np.frombuffer(texts.buffers()[1], dtype=np.int64)[
-        texts.offset : texts.offset + len(texts) + 1
-    ]
-    base = int(offsets[0]) if offsets.size else 0
-    data = texts.buffers()[2]
-    raw = data[base : int(offsets[-1])].to_pybytes() if data is not None and offsets.size else b""
-    valid = None
-    if texts.null_count:
-        valid = np.asarray(texts.is_valid(), dtype=np.uint8).tobytes()
-    ok, list_offsets, token_offsets, tokens = _native.split_pairs(
+    views, data, valid = view_args(texts)
+    ok, list_offsets, token_views = _native.split_pair_views(
         pair_re,
-        (offsets - base).astype("<i8").tobytes(),
-        raw,
+        (views, data, valid),
         np.ascontiguousarray(starts, dtype="<i8").tobytes(),
-        valid,
         cef=pair_re == KV_PAIR_REGEX,
     )
     accepted = np.frombuffer(ok, dtype=np.bool_)
-    child = pa.Array.from_buffers(
-        pa.large_string(),
-        len(token_offsets) // 8 - 1,
-        [None, pa.py_buffer(token_offsets), pa.py_buffer(tokens)],
+    tokens = pa.Array.from_buffers(
+        pa.string_view(),
+        len(token_views) // 16,
+        [None, pa.py_buffer(token_views), *(pa.py_buffer(d) for d in data)],
     )
     lists = pa.Array.from_buffers(
-        pa.large_list(pa.large_string()),
+        pa.large_list(pa.string_view()),
         len(list_offsets) // 8 - 1,
         [None, pa.py_buffer(list_offsets)],
-        children=[child],
+        children=[tokens],
     )
     return accepted, lists
 
@@ -185,7 +180,7 @@ KV_PAIR_REGEX = (
 def _native_split(
     frame: pl.DataFrame, pair_re: str, *, text: str, head: str, head_len: str
 ) -> pl.DataFrame:
-    texts = frame.get_column(text).to_arrow(compat_level=pl.CompatLevel.oldest())
+    texts = frame.get_column(text)
     # As ``str.strip_prefix`` in the reference: the region starts after ``head`` only
     # where the text starts with it.
     prefixed = pl.col(text).str.starts_with(pl.col(head)).fill_null(False)
