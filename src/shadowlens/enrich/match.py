@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 import polars as pl
-from publicsuffixlist import PublicSuffixList
 
 from shadowlens.enrich.catalog import Catalog, pattern_is_valid
 from shadowlens.enrich.domains import depth_needed, split_tails, with_registrable
+from shadowlens.enrich.hostnames import IPV4_RE, psl
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -50,21 +50,14 @@ _ENRICH_COLUMNS = (
     "app_risk",
     "match_type",
 )
-_IPV4_RE = r"^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"
 _HOST_SCHEMA = {
     "dst_host": pl.String, "dst_domain": pl.String, "app_id": pl.String,
     "match_type": pl.String, "rule_kind": pl.String, "rule_pattern": pl.String,
     "rule_source": pl.String,
 }  # fmt: skip
 _CACHE_LIMIT = 1_000_000
-_PSL: PublicSuffixList | None = None
-
-
-def _psl() -> PublicSuffixList:
-    global _PSL
-    if _PSL is None:
-        _PSL = PublicSuffixList()
-    return _PSL
+_IPV4_RE = IPV4_RE
+_psl = psl  # the parsers' dst_domain uses it
 
 
 @dataclass(frozen=True, slots=True)
