@@ -152,7 +152,9 @@ class Matcher:
             return _align(wanted, known) if aligned else known
         found = self._match_hosts(new["dst_host"])
         with self._lock:
-            fresh = found.join(self.cache, on="dst_host", how="anti") if self.cache.height else found
+            fresh = (
+                found.join(self.cache, on="dst_host", how="anti") if self.cache.height else found
+            )
             if self.cache.height + fresh.height > _CACHE_LIMIT:
                 self.cache = self.cache.clear()
             self.cache = pl.concat([self.cache, fresh])
@@ -433,8 +435,10 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
         table = pl.concat([table, by_ip.select(_APP_COLUMNS)])
     # one gather of the app columns from the host rows and IP rows (from one chunk: a gather
     # across chunks costs three times more)
-    matched = table.rechunk().select(pl.all().gather(at)).with_columns(
-        __dom=by_host["dst_domain"].rechunk().gather(at_host)
+    matched = (
+        table.rechunk()
+        .select(pl.all().gather(at))
+        .with_columns(__dom=by_host["dst_domain"].rechunk().gather(at_host))
     )
     existing_domain = pl.col("dst_domain") if "dst_domain" in names else pl.lit(None, pl.String)
     base = lf.drop([c for c in _ENRICH_COLUMNS if c != "dst_domain"], strict=False)
