@@ -455,19 +455,25 @@ _APP_COLUMNS = ("app_id", "app_name", "app_category", "app_tags", "app_risk", "m
 _SEED = 0x5EED
 
 
-def _positions(values: pl.Series, distinct: pl.Series) -> pl.Series:
+def _positions(values: pl.Series, distinct: pl.Series, *, by_hash: bool = True) -> pl.Series:
     """Where each of ``values`` sits in ``distinct`` (UInt32; null for a null value).
 
     ``distinct`` holds every non-null value of ``values`` once. The join runs on 64-bit
     hashes of the strings (an integer join: about half the cost of one on the strings)
-    unless two distinct values share a hash, then on the strings: the answer is exact.
+    unless two distinct values share a hash (or ``by_hash`` is false), then on the strings:
+    the answer is exact.
+
+    Examples
+    --------
+    >>> _positions(pl.Series(["b", None, "a", "b"]), pl.Series(["a", "b"])).to_list()
+    [1, None, 0, 1]
     """
     table = pl.DataFrame(
         {"k": distinct, "i": pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True)}
     )
     rows = values.alias("k").to_frame()
     hashed = table.with_columns(pl.col("k").hash(_SEED))
-    if hashed["k"].n_unique() == hashed.height:
+    if by_hash and hashed["k"].n_unique() == hashed.height:
         table = hashed
         rows = rows.select(pl.when(pl.col("k").is_not_null()).then(pl.col("k").hash(_SEED)))
     return rows.join(table, on="k", how="left", maintain_order="left")["i"]
