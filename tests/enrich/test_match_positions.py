@@ -21,6 +21,10 @@ def test_positions_by_hash_and_by_string_are_the_distinct_index(values: list[str
     expected = [None if v is None else where[v] for v in values]
     assert _positions(series, distinct).to_list() == expected
     assert _positions(series, distinct, by_hash=False).to_list() == expected
+    odd = pl.Series([i % 2 == 1 for i in range(len(values))], dtype=pl.Boolean)
+    masked = [None if i % 2 == 0 else e for i, e in enumerate(expected)]
+    assert _positions(series, distinct, where=odd).to_list() == masked
+    assert _positions(series, distinct, where=odd, by_hash=False).to_list() == masked
 
 
 _HOSTS = st.sampled_from(

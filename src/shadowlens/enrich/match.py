@@ -414,8 +414,9 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
     table = by_host.select(_APP_COLUMNS)
     if matcher.cidrs:  # records whose host has no app: by IP (an IP literal host counts as one)
         literal = hosts.str.contains(_IPV4_RE) | hosts.str.contains(":", literal=True)
-        unmatched = keys.filter(~host_app)["ip"].drop_nulls()
-        ips = pl.concat([unmatched, hosts.filter(literal & by_host["app_id"].is_null())]).unique()
+        literal = literal & by_host["app_id"].is_null()  # IP literal hosts without an app
+        unmatched = keys["ip"].filter(~host_app).drop_nulls()
+        ips = pl.concat([unmatched, hosts.filter(literal)]).unique()
         by_ip = (
             pl.DataFrame({"ip": ips})
             .join(matcher.resolve_ips(ips).select("ip", "app_id"), on="ip", how="left",
@@ -423,8 +424,7 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
             .join(matcher.apps, on="app_id", how="left", maintain_order="left")
             .with_columns(match_type=pl.when(pl.col("app_id").is_not_null()).then(pl.lit("ip")))
         )  # fmt: skip
-        wanted = keys.select(pl.when(~host_app).then("ip"))["ip"]
-        at_ip = _positions(wanted, ips)
+        at_ip = _positions(keys["ip"], ips, where=~host_app)
         at_literal = _positions(hosts.filter(literal), ips)  # a literal host's IP position
         host_ip = pl.repeat(None, hosts.len(), dtype=pl.UInt32, eager=True)
         host_ip = host_ip.scatter(literal.arg_true(), at_literal) if at_literal.len() else host_ip
@@ -455,10 +455,18 @@ _APP_COLUMNS = ("app_id", "app_name", "app_category", "app_tags", "app_risk", "m
 _SEED = 0x5EED
 
 
-def _positions(values: pl.Series, distinct: pl.Series, *, by_hash: bool = True) -> pl.Series:
-    """Where each of ``values`` sits in ``distinct`` (UInt32; null for a null value).
+def _positions(
+    values: pl.Series,
+    distinct: pl.Series,
+    *,
+    where: pl.Series | None = None,
+    by_hash: bool = True,
+) -> pl.Series:
+    """Where each of ``values`` sits in ``distinct`` (UInt32; null for a null value, and
+    for the rows ``where`` leaves out).
 
-    ``distinct`` holds every non-null value of ``values`` once. The join runs on 64-bit
+    ``distinct`` holds every non-null value of ``values`` (of the rows ``where`` keeps) once.
+    The join runs on 64-bit
     hashes of the strings (an integer join: about half the cost of one on the strings)
     unless two distinct values share a hash (or ``by_hash`` is false), then on the strings:
     the answer is exact.
@@ -471,11 +479,14 @@ def _positions(values: pl.Series, distinct: pl.Series, *, by_hash: bool = True) 
     table = pl.DataFrame(
         {"k": distinct, "i": pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True)}
     )
+    keep = pl.col("k").is_not_null() if where is None else pl.col("k").is_not_null() & where
     rows = values.alias("k").to_frame()
     hashed = table.with_columns(pl.col("k").hash(_SEED))
     if by_hash and hashed["k"].n_unique() == hashed.height:
         table = hashed
-        rows = rows.select(pl.when(pl.col("k").is_not_null()).then(pl.col("k").hash(_SEED)))
+        rows = rows.select(pl.when(keep).then(pl.col("k").hash(_SEED)))
+    elif where is not None:
+        rows = rows.select(pl.when(keep).then("k"))
     return rows.join(table, on="k", how="left", maintain_order="left")["i"]
 
 
