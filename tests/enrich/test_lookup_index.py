@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from shadowlens.enrich.catalog import AppOverlay, load_catalog
 from shadowlens.enrich.extension import CatalogSource
-from shadowlens.enrich.lookup import RuleIndex, _lookup_vectorized, load_index
+from shadowlens.enrich.lookup import KEEP, RuleIndex, _lookup_vectorized, load_index
 from shadowlens.plugins.hookspecs import hookimpl
 from shadowlens.plugins.manager import get_plugins
 
@@ -123,6 +123,22 @@ def test_an_edited_overlay_is_never_answered_from_the_old_entry(
     weights.write_text("base = 2\n")
     assert load_index(risk_weights=weights).lookup(["box.com"])[0].app.risk == 2  # type: ignore[union-attr]
     assert len(list((cache_dir / "catalog").iterdir())) == 4
+
+
+def test_only_the_latest_entries_are_kept(cache_dir: Path, tmp_path: Path) -> None:
+    used = tmp_path / "used.toml"
+    used.write_text('[[app]]\nid = "u"\nname = "U"\ndomains = ["used.example"]\n')
+    load_index([used])
+    for i in range(KEEP + 3):
+        mine = tmp_path / f"o{i}.toml"
+        mine.write_text(f'[[app]]\nid = "a{i}"\nname = "A"\ndomains = ["a{i}.example"]\n')
+        load_index([mine])
+        load_index([used])  # used again: kept however many others come
+    entries = list((cache_dir / "catalog").iterdir())
+    assert len(entries) == KEEP
+    before = {p.name for p in entries}
+    assert load_index([used]).lookup(["used.example"])[0].app_id == "u"
+    assert {p.name for p in (cache_dir / "catalog").iterdir()} == before  # a hit, not a rebuild
 
 
 def test_a_corrupt_entry_is_ignored_and_rewritten(cache_dir: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -238,8 +238,9 @@ def load_index(
     when the user cache (:mod:`shadowlens.cache`, kind ``catalog``) holds the index of the
     same inputs: the shipped catalog files, the user files (path and content), the weights
     file, the Public Suffix List, the shadowlens version and the code that builds the index.
-    A missing, stale or corrupt entry is rebuilt and written atomically;
-    ``SHADOWLENS_NO_CACHE=1`` turns the cache off. A catalog with a plugin source other
+    A missing, stale or corrupt entry is rebuilt and written atomically, and only the
+    :data:`KEEP` most recently used entries are kept; ``SHADOWLENS_NO_CACHE=1`` turns the
+    cache off. A catalog with a plugin source other
     than the built-in one is never cached (its data cannot be hashed).
 
     Raises
@@ -258,11 +259,35 @@ def load_index(
     if name is not None:
         hit = cache.load(CACHE_KIND, name)
         if isinstance(hit, RuleIndex):
+            _keep(name)
             return hit
     index = RuleIndex(load_catalog(paths, risk_weights=risk_weights, plugins=plugins))
     if name is not None:
         cache.store(CACHE_KIND, name, index)
+        _keep(name)
     return index
+
+
+#: Index entries the cache keeps (about 2.5 MB each): the most recently used.
+KEEP = 8
+
+
+def _keep(name: str) -> None:
+    """Mark entry ``name`` as just used and remove all but the :data:`KEEP` latest ones."""
+    import os
+
+    from shadowlens import cache
+
+    folder = cache.cache_dir(CACHE_KIND)
+    if folder is None:
+        return
+    try:
+        os.utime(folder / name)
+        entries = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in entries[KEEP:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        return  # another process pruned or wrote meanwhile: the next call tidies up
 
 
 def _index_key(
