@@ -222,9 +222,20 @@ def load_catalog(
         catalog, first = compose(sources), len(sources)
     for layer, path in enumerate(paths, first):
         catalog = apply_overlay(catalog, read_overlay(path), layer=layer)
+    return rescore(catalog, load_weights(weights_path(paths, risk_weights)))
+
+
+def weights_path(
+    paths: Sequence[str | Path] = (), risk_weights: str | Path | None = None
+) -> str | Path | None:
+    """The risk-weights file :func:`load_catalog` uses; None for the shipped one.
+
+    ``risk_weights`` if given, else the first user file's ``risk_weights`` key, else
+    ``$SHADOWLENS_RISK_WEIGHTS``.
+    """
+    for path in paths:
         risk_weights = risk_weights or _weights_key(path)
-    risk_weights = risk_weights or os.environ.get(RISK_WEIGHTS_ENV) or None
-    return rescore(catalog, load_weights(risk_weights))
+    return risk_weights or os.environ.get(RISK_WEIGHTS_ENV) or None
 
 
 def rescore(catalog: Catalog, weights: RiskWeights) -> Catalog:

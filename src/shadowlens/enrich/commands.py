@@ -11,22 +11,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from shadowlens.enrich.catalog import load_catalog, validate
-from shadowlens.enrich.defender import import_defender_csv, write_overlay_toml
-from shadowlens.enrich.lookup import LookupResult, read_queries
-from shadowlens.enrich.lookup import lookup as lookup_hosts
-from shadowlens.enrich.pseudonymize import Pseudonymizer
+from shadowlens.enrich.lookup import LookupResult, load_index, read_queries
 from shadowlens.enrich.ranges import PROVIDERS, import_ranges
 from shadowlens.errors import ConfigError, OutputError, ShadowlensError
 from shadowlens.paths import os_error
 from shadowlens.plugins.manager import get_plugins
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
+# rich's console, the Defender importer and the pseudonymiser (cryptography, polars) are
+# imported by the commands that use them: ``catalog lookup --json`` must start fast
 
 app = typer.Typer(help="Inspect, extend and check the cloud-app catalog.", no_args_is_help=True)
 users_app = typer.Typer(help="Work with pseudonymised user names.", no_args_is_help=True)
@@ -79,14 +80,16 @@ def lookup(
         if not queries:
             msg = "give at least one host, or --file FILE"
             raise ConfigError(msg)
-        cat = load_catalog(catalog or (), risk_weights=risk_weights, plugins=get_plugins())
+        index = load_index(catalog or (), risk_weights=risk_weights, plugins=get_plugins())
     except ShadowlensError as exc:
         raise _fail(exc) from exc
-    results = lookup_hosts(queries, cat)
+    results = index.lookup(queries)
     if as_json:
         for r in results:
             typer.echo(json.dumps(r.to_json(), ensure_ascii=False))
     else:
+        from rich.console import Console
+
         console = Console(highlight=False, soft_wrap=True)
         for i, r in enumerate(results):
             if i:
@@ -98,6 +101,9 @@ def lookup(
 
 def _table(r: LookupResult) -> Table | Text:
     """The text answer for one host; log-derived strings are never read as markup."""
+    from rich.table import Table
+    from rich.text import Text
+
     if r.app is None:
         return Text(f"{r.host}: no catalog app (registrable domain: {r.dst_domain or '-'})")
     a = r.app
@@ -130,6 +136,8 @@ def import_(
     catalog: CatalogOpt = None,
 ) -> None:
     """Turn a Defender discovered-apps export into a catalog overlay (tags, risk, custom apps)."""
+    from shadowlens.enrich.defender import import_defender_csv, write_overlay_toml
+
     try:
         entries = import_defender_csv(csv_path, load_catalog(catalog or (), plugins=get_plugins()))
     except ShadowlensError as exc:
@@ -164,6 +172,8 @@ def import_ranges_cmd(
     Use the overlay with --catalog: records whose host matches no app are matched by
     destination IP, longest prefix first.
     """
+    from shadowlens.enrich.defender import write_overlay_toml
+
     try:
         if provider not in PROVIDERS:
             msg = f"--provider must be one of {', '.join(PROVIDERS)}, got {provider!r}"
@@ -243,6 +253,8 @@ def reveal(
     key_file: Annotated[Path, typer.Option("--key-file", help="The key used for the run.")],
 ) -> None:
     """Print the user name behind TOKEN (needs the key)."""
+    from shadowlens.enrich.pseudonymize import Pseudonymizer
+
     try:
         typer.echo(Pseudonymizer.from_key_file(key_file).reveal(token))
     except ShadowlensError as exc:

@@ -26,11 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from shadowlens.enrich.catalog import AppOverlay, Catalog, Rule, apply_overlay
 from shadowlens.errors import PluginError, ShadowlensError
+
+if TYPE_CHECKING:  # polars is imported by the functions that run enrichers, not to load a catalog
+    import polars as pl
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ def run_enrichers(records: pl.DataFrame, enrichers: Sequence[tuple[str, Enricher
     PluginError
         An enricher lacks a column it needs, raised, returned no frame or changed the rows.
     """
+    import polars as pl
+
     for plugin, enricher in enrichers:
         missing = [c for c in enricher.needs if c not in records.columns]
         if missing:
@@ -135,6 +139,8 @@ def add_extras(records: pl.DataFrame, values: Mapping[str, pl.Expr]) -> pl.DataF
     >>> df["extras_keys"].to_list(), df["extras_values"].to_list()
     ([['geo.cc'], []], [['FR'], []])
     """
+    import polars as pl
+
     keys = (
         pl.col("extras_keys")
         if "extras_keys" in records.columns

@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 import polars as pl
-from publicsuffixlist import PublicSuffixList
 
 from shadowlens.enrich.catalog import Catalog, pattern_is_valid
 from shadowlens.enrich.domains import depth_needed, split_tails, with_registrable
+from shadowlens.enrich.hostnames import IPV4_RE, psl
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -50,21 +50,14 @@ _ENRICH_COLUMNS = (
     "app_risk",
     "match_type",
 )
-_IPV4_RE = r"^(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$"
 _HOST_SCHEMA = {
     "dst_host": pl.String, "dst_domain": pl.String, "app_id": pl.String,
     "match_type": pl.String, "rule_kind": pl.String, "rule_pattern": pl.String,
     "rule_source": pl.String,
 }  # fmt: skip
 _CACHE_LIMIT = 1_000_000
-_PSL: PublicSuffixList | None = None
-
-
-def _psl() -> PublicSuffixList:
-    global _PSL
-    if _PSL is None:
-        _PSL = PublicSuffixList()
-    return _PSL
+_IPV4_RE = IPV4_RE
+_psl = psl  # the parsers' dst_domain uses it
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +129,12 @@ class Matcher:
 
     # ------------------------------------------------------------------ hosts
 
-    def resolve_hosts(self, hosts: pl.Series, *, distinct: bool = False) -> pl.DataFrame:
+    def resolve_hosts(
+        self, hosts: pl.Series, *, distinct: bool = False, aligned: bool = False
+    ) -> pl.DataFrame:
         """Match table, one row per host, for ``hosts`` (``distinct``: they do not repeat).
 
+        ``aligned`` (with ``distinct`` and no null host): row ``i`` answers ``hosts[i]``.
         Uses and fills the cache; safe to call from the pipeline's worker threads at once
         (the cache is read and extended under a lock, the matching itself runs outside it).
         """
@@ -146,17 +142,26 @@ class Matcher:
         if not distinct:
             wanted = wanted.unique()
         with self._lock:
-            known = wanted.join(self.cache, on="dst_host", how="inner")
-        new = wanted.join(known, on="dst_host", how="anti")
+            cache = self.cache
+        if cache.height:
+            known = wanted.join(cache, on="dst_host", how="inner")
+            new = wanted.join(known, on="dst_host", how="anti", maintain_order="left")
+        else:  # the first batch of a run: nothing to look up
+            known, new = cache, wanted
         if not new.height:
-            return known
+            return _align(wanted, known) if aligned else known
         found = self._match_hosts(new["dst_host"])
         with self._lock:
-            fresh = found.join(self.cache, on="dst_host", how="anti")
+            fresh = (
+                found.join(self.cache, on="dst_host", how="anti") if self.cache.height else found
+            )
             if self.cache.height + fresh.height > _CACHE_LIMIT:
                 self.cache = self.cache.clear()
             self.cache = pl.concat([self.cache, fresh])
-        return pl.concat([known, found])
+        if not known.height:
+            return found  # one row per new host, in their order
+        both = pl.concat([known, found])
+        return _align(wanted, both) if aligned else both
 
     def _match_hosts(self, hosts: pl.Series) -> pl.DataFrame:
         """Per distinct host: registrable domain and the winning rule, with polars kernels.
@@ -184,7 +189,9 @@ class Matcher:
             dst_domain=pl.when(pl.Series(is_ip)).then(None).otherwise(pl.col("dst_domain")),
             idx=pl.coalesce(*candidates),
         )
-        return best.join(self.table, on="idx", how="left").select(
+        # idx is the rule's row in self.table: a gather, in the hosts' order
+        rules = self.table.select(pl.exclude("idx").gather(best["idx"]))
+        return best.select("dst_host", "dst_domain").hstack(rules).select(
             "dst_host", "dst_domain", "app_id", "match_type", "rule_kind", "rule_pattern",
             "rule_source",
         )  # fmt: skip
@@ -303,6 +310,11 @@ def _rule_tables(
     )  # fmt: skip
 
 
+def _align(wanted: pl.DataFrame, table: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``table`` in the order of ``wanted`` (both keyed by ``dst_host``)."""
+    return wanted.join(table, on="dst_host", how="left", maintain_order="left")
+
+
 def _v6_mask(prefix: int) -> tuple[int, int]:
     """The (high, low) 64-bit halves of an IPv6 netmask of ``prefix`` bits."""
     mask = ((1 << prefix) - 1) << (128 - prefix)
@@ -390,51 +402,92 @@ def enrich(records: pl.DataFrame | pl.LazyFrame, catalog: Catalog) -> pl.DataFra
     matcher = _matcher(catalog)
     host = pl.col("dst_host") if "dst_host" in names else pl.lit(None, pl.String)
     ip = pl.col("dst_ip") if "dst_ip" in names and matcher.cidrs else pl.lit(None, pl.String)
-    keys = lf.select(host.cast(pl.String).alias("__h"), ip.cast(pl.String).alias("__ip")).collect()
-    host_table = matcher.resolve_hosts(keys["__h"].unique(), distinct=True).select(
-        pl.col("dst_host").alias("__h"),
-        pl.col("dst_domain").alias("__dom"),
-        pl.col("app_id").alias("__hid"),
-        pl.col("match_type").alias("__hmt"),
+    keys = lf.select(host.cast(pl.String).alias("h"), ip.cast(pl.String).alias("ip")).collect()
+    # per distinct host: its domain and app; each record finds its host by position
+    hosts = keys["h"].unique().drop_nulls()
+    by_host = matcher.resolve_hosts(hosts, distinct=True, aligned=True).join(
+        matcher.apps, on="app_id", how="left", maintain_order="left"
     )
-    matched = keys.lazy().join(host_table.lazy(), on="__h", how="left", maintain_order="left")
-    if matcher.cidrs:  # an IP literal in dst_host counts as the destination IP (per distinct host)
-        literal = pl.col("__h").str.contains(_IPV4_RE) | pl.col("__h").str.contains(
-            ":", literal=True
-        )
-        host_table = host_table.with_columns(__hip=pl.when(literal).then(pl.col("__h")))
-        distinct_ips = pl.concat([keys["__ip"], host_table["__hip"]]).drop_nulls().unique()
-        ip_table = matcher.resolve_ips(distinct_ips).select(
-            pl.col("ip").alias("__ipk"), pl.col("app_id").alias("__iid")
-        )
-        matched = (
-            keys.lazy()
-            .join(host_table.lazy(), on="__h", how="left", maintain_order="left")
-            .with_columns(__ipk=pl.coalesce("__ip", "__hip"))
-            .join(ip_table.lazy(), on="__ipk", how="left", maintain_order="left")
-        )
-    else:  # no CIDR rule: IPs cannot match, so their work is skipped
-        matched = matched.with_columns(__iid=pl.lit(None, pl.String))
-    # the joins ran on the two key columns only; the result is laid beside the records
+    at_host = _positions(keys["h"], hosts)
+    host_app = by_host["app_id"].is_not_null().gather(at_host).fill_null(False)
+    at = at_host.alias("at").to_frame().select(pl.when(host_app).then("at"))["at"]
+    table = by_host.select(_APP_COLUMNS)
+    if matcher.cidrs:  # records whose host has no app: by IP (an IP literal host counts as one)
+        literal = hosts.str.contains(_IPV4_RE) | hosts.str.contains(":", literal=True)
+        literal = literal & by_host["app_id"].is_null()  # IP literal hosts without an app
+        unmatched = keys["ip"].filter(~host_app).drop_nulls()
+        ips = pl.concat([unmatched, hosts.filter(literal)]).unique()
+        by_ip = (
+            pl.DataFrame({"ip": ips})
+            .join(matcher.resolve_ips(ips).select("ip", "app_id"), on="ip", how="left",
+                  maintain_order="left")
+            .join(matcher.apps, on="app_id", how="left", maintain_order="left")
+            .with_columns(match_type=pl.when(pl.col("app_id").is_not_null()).then(pl.lit("ip")))
+        )  # fmt: skip
+        at_ip = _positions(keys["ip"], ips, where=~host_app)
+        at_literal = _positions(hosts.filter(literal), ips)  # a literal host's IP position
+        host_ip = pl.repeat(None, hosts.len(), dtype=pl.UInt32, eager=True)
+        host_ip = host_ip.scatter(literal.arg_true(), at_literal) if at_literal.len() else host_ip
+        at_ip = pl.coalesce(at_ip, pl.when(~host_app).then(host_ip.gather(at_host)), eager=True)
+        ip_app = by_ip["app_id"].is_not_null().gather(at_ip).fill_null(False)
+        offset = pl.lit(table.height, pl.UInt32)
+        at = pl.select(pl.when(host_app).then(at).when(ip_app).then(at_ip + offset)).to_series()
+        table = pl.concat([table, by_ip.select(_APP_COLUMNS)])
+    # one gather of the app columns from the host rows and IP rows (from one chunk: a gather
+    # across chunks costs three times more)
     matched = (
-        matched.with_columns(
-            app_id=pl.coalesce("__hid", "__iid"),
-            match_type=pl.when(pl.col("__hid").is_not_null())
-            .then("__hmt")
-            .when(pl.col("__iid").is_not_null())
-            .then(pl.lit("ip")),
-        )
-        .join(matcher.apps.lazy(), on="app_id", how="left", maintain_order="left")
-        .select("__dom", "app_id", "app_name", "app_category", "app_tags", "app_risk", "match_type")
+        table.rechunk()
+        .select(pl.all().gather(at))
+        .with_columns(__dom=by_host["dst_domain"].rechunk().gather(at_host))
     )
     existing_domain = pl.col("dst_domain") if "dst_domain" in names else pl.lit(None, pl.String)
     base = lf.drop([c for c in _ENRICH_COLUMNS if c != "dst_domain"], strict=False)
-    joined = pl.concat([base, matched], how="horizontal").with_columns(
+    joined = pl.concat([base, matched.lazy()], how="horizontal").with_columns(
         dst_domain=pl.coalesce(existing_domain.cast(pl.String), "__dom")
     )
     order = names + [c for c in _ENRICH_COLUMNS if c not in names]
     out = joined.select(order)
     return out.collect() if isinstance(records, pl.DataFrame) else out
+
+
+_APP_COLUMNS = ("app_id", "app_name", "app_category", "app_tags", "app_risk", "match_type")
+#: Seed of the string hashes :func:`_positions` joins on.
+_SEED = 0x5EED
+
+
+def _positions(
+    values: pl.Series,
+    distinct: pl.Series,
+    *,
+    where: pl.Series | None = None,
+    by_hash: bool = True,
+) -> pl.Series:
+    """Where each of ``values`` sits in ``distinct`` (UInt32; null for a null value, and
+    for the rows ``where`` leaves out).
+
+    ``distinct`` holds every non-null value of ``values`` (of the rows ``where`` keeps) once.
+    The join runs on 64-bit
+    hashes of the strings (an integer join: about half the cost of one on the strings)
+    unless two distinct values share a hash (or ``by_hash`` is false), then on the strings:
+    the answer is exact.
+
+    Examples
+    --------
+    >>> _positions(pl.Series(["b", None, "a", "b"]), pl.Series(["a", "b"])).to_list()
+    [1, None, 0, 1]
+    """
+    table = pl.DataFrame(
+        {"k": distinct, "i": pl.int_range(distinct.len(), dtype=pl.UInt32, eager=True)}
+    )
+    keep = pl.col("k").is_not_null() if where is None else pl.col("k").is_not_null() & where
+    rows = values.alias("k").to_frame()
+    hashed = table.with_columns(pl.col("k").hash(_SEED))
+    if by_hash and hashed["k"].n_unique() == hashed.height:
+        table = hashed
+        rows = rows.select(pl.when(keep).then(pl.col("k").hash(_SEED)))
+    elif where is not None:
+        rows = rows.select(pl.when(keep).then("k"))
+    return rows.join(table, on="k", how="left", maintain_order="left")["i"]
 
 
 def explain(query: str, catalog: Catalog) -> Explanation:

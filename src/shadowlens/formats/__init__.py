@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shadowlens.spec.model import FormatSpec, load_spec
+if TYPE_CHECKING:  # pydantic is imported when a spec is loaded, not to list the formats
+    from shadowlens.spec.model import FormatSpec
 
 #: The generic formats come first in registration (and detection tie-break) order.
 _FIRST = ("cef", "w3c", "leef")
@@ -40,5 +42,7 @@ BUILTIN: tuple[str, ...] = _folders()
 
 def builtin_spec(name: str) -> FormatSpec:
     """The loaded spec of built-in format ``name`` (``cisco-asa`` lives in ``cisco_asa/``)."""
+    from shadowlens.spec.model import load_spec
+
     folder = files(f"shadowlens.formats.{name.replace('-', '_')}")
     return load_spec(Path(str(folder / f"{name}.toml")))

@@ -17,10 +17,13 @@ import re
 from collections.abc import Callable, Iterable
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shadowlens.contract import LogFormat
 from shadowlens.errors import GrammarError, SpecError
 from shadowlens.plugins.hookspecs import hookimpl
+
+if TYPE_CHECKING:  # the contract imports polars: registering a spec must not
+    from shadowlens.contract import LogFormat
 
 
 def register_specs(package: str, *names: str) -> Callable[[], list[type[LogFormat]]]:
