@@ -299,15 +299,40 @@ class SpecFormat(GrammarFormat):
 
         Lines matching ``[record] header`` (a CSV header row) are counted as directives.
         """
+        lines, headers = self._without_headers(lines)
+        result = self._parse_entries(lines, state)
+        if headers:
+            return dataclasses.replace(result, directives=result.directives + headers)
+        return result
+
+    def advance_state(self, lines: pl.DataFrame, state: Any) -> Any:
+        """The layout state after ``lines``, from their directive lines only (a copy).
+
+        None for formats without directives (they keep no state).
+        """
+        columns = self.plan.columns
+        if columns is None or columns.directive is None or not isinstance(state, LayoutState):
+            return None
+        line = pl.col("line")
+        if self.plan.trim:
+            line = line.str.strip_chars_start(self.plan.trim)
+        lines, _ = self._without_headers(lines.filter(line.str.starts_with("#")))
+        st = dataclasses.replace(state)
+        frame = lines.with_row_index("_row")
+        directives, dir_errors, _ = self._directives(frame.select("_row", "line"))
+        assign_layouts(frame.clear(), directives, dir_errors, st, columns.directive.layout_name)
+        return st
+
+    def _without_headers(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+        """``lines`` trimmed, without ``[record] header`` rows; and how many there were."""
         if self.plan.trim:
             lines = lines.with_columns(pl.col("line").str.strip_chars(self.plan.trim))
         if self.plan.header:
             header = pl.col("line").str.contains(self.plan.header)
             headers = int(lines.select(header.sum()).item() or 0)
             if headers:
-                result = self._parse_entries(lines.filter(~header), state)
-                return dataclasses.replace(result, directives=result.directives + headers)
-        return self._parse_entries(lines, state)
+                return lines.filter(~header), headers
+        return lines, 0
 
     def _parse_entries(self, lines: pl.DataFrame, state: Any) -> ParseResult:
         columns = self.plan.columns
@@ -326,24 +351,8 @@ class SpecFormat(GrammarFormat):
         frame = lines.with_row_index("_row")
         is_directive = pl.col("line").str.starts_with("#")
         directive_lines = frame.filter(is_directive).select("_row", "line")
-        if self.options.engine == "reference":
-            parsed = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
-        else:
-            parsed = fast_directives(directive_lines, plan)
-        rest = directive_lines.join(parsed.select("_row"), on="_row", how="anti")
-        if rest.height:
-            slow, dir_errors = reference_directives(rest, self.parser(), plan)
-        else:  # every directive took the fast path: no Lark parser is needed
-            slow = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
-            dir_errors = pl.DataFrame(
-                schema={
-                    "_row": pl.UInt32(),
-                    "error_code": pl.String(),
-                    "error_message": pl.String(),
-                }
-            )
-        directives = pl.concat([parsed, slow]).sort("_row")
-        fallback, year_assumed = rest.height, 0
+        directives, dir_errors, fallback = self._directives(directive_lines)
+        year_assumed = 0
         groups = assign_layouts(
             frame.filter(~is_directive), directives, dir_errors, st, plan.layout_name
         )
@@ -375,6 +384,29 @@ class SpecFormat(GrammarFormat):
             fallback=fallback,
             year_assumed=year_assumed,
         )
+
+    def _directives(self, directive_lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+        """Directive lines (``_row``, ``line``) parsed: (rows, errors, how many took Lark)."""
+        assert self.plan.columns is not None
+        plan = self.plan.columns.directive
+        assert plan is not None
+        if self.options.engine == "reference":
+            parsed = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
+        else:
+            parsed = fast_directives(directive_lines, plan)
+        rest = directive_lines.join(parsed.select("_row"), on="_row", how="anti")
+        if rest.height:
+            slow, dir_errors = reference_directives(rest, self.parser(), plan)
+        else:  # every directive took the fast path: no Lark parser is needed
+            slow = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
+            dir_errors = pl.DataFrame(
+                schema={
+                    "_row": pl.UInt32(),
+                    "error_code": pl.String(),
+                    "error_message": pl.String(),
+                }
+            )
+        return pl.concat([parsed, slow]).sort("_row"), dir_errors, rest.height
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
