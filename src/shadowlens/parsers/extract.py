@@ -213,35 +213,43 @@ def _split_delimited(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
     """``values`` of delimited regions (CSV): empty values kept, a quoted value unquoted.
 
     A region is accepted only when the region regex (values and delimiters, as the
-    grammar says) matches it whole. Without a quote in it, it is split at the
-    delimiter; with one, each value and its delimiter is one regex match on the
-    region plus a final delimiter, and the matches must tile it.
+    grammar says) matches it whole (not tested on regions without a quote when a
+    bare value is any text without delimiter and quote: they always match). Without
+    a quote in it, it is split at the delimiter; with quotes only next to delimiters,
+    it is cut at the quotes; else each value and its delimiter is one regex match on
+    the region plus a final delimiter, and the matches must tile it.
     """
     assert columns.delimiter is not None
     assert columns.region_regex is not None
     assert columns.cell_regex is not None
-    d = columns.delimiter
+    d, quote, region = columns.delimiter, columns.quote, columns.region_regex
     b = pl.col("_b")
-    frame = frame.filter(b.str.contains(columns.region_regex))
-    if columns.quote is None:
+    if quote is None:
+        frame = frame.filter(b.str.contains(region))
         return frame.with_columns(b.str.split(d).alias("values")).drop("_b")
-    plain = ~b.str.contains(columns.quote, literal=True)
-    split = frame.filter(plain).with_columns(b.str.split(d).alias("values")).drop("_b")
-    # Quoted values next to delimiters: cut at the quotes; the regex for the rest.
-    quoted = frame.filter(~plain & ~b.str.contains(columns.quote * 2, literal=True))
-    values, ok = split_at_quotes(quoted.get_column("_b"), d, columns.quote)
-    cut = quoted.with_columns(values.alias("values")).drop("_b").filter(ok)
-    rest = pl.concat(
-        [frame.filter(b.str.contains(columns.quote * 2, literal=True)), quoted.filter(~ok)]
+    frame = frame.with_columns(
+        b.str.contains(quote, literal=True).alias("_q"),
+        b.str.contains(quote * 2, literal=True).alias("_qq"),
     )
+    plain = frame.filter(~pl.col("_q"))
+    if columns.token_regex != f"(?:{quote}(?:[^{quote}]|{quote}{quote})*{quote}|[^{d}{quote}]+)":
+        plain = plain.filter(b.str.contains(region))  # else any text without a quote is one
+    split = plain.with_columns(b.str.split(d).alias("values"))
+    quoted = frame.filter(pl.col("_q")).filter(b.str.contains(region))
+    # Quoted values next to delimiters: cut at the quotes; the regex for the rest.
+    simple = quoted.filter(~pl.col("_qq"))
+    values, ok = split_at_quotes(simple.get_column("_b"), d, quote)
+    cut = simple.with_columns(values.alias("values")).filter(ok)
+    rest = pl.concat([quoted.filter("_qq"), simple.filter(~ok)])
     cells = rest.with_columns(
         (b + d).str.extract_all(columns.cell_regex).alias("values"),
         (b.str.len_bytes() + len(d.encode())).alias("_len"),
     )
     covered = pl.col("values").list.eval(pl.element().str.len_bytes()).list.sum()
-    cells = cells.filter(covered == pl.col("_len")).drop("_b", "_len")
-    cells = cells.with_columns(decode_cells(cells["values"], d, columns.quote).alias("values"))
-    return pl.concat([split, cut, cells], how="vertical")
+    cells = cells.filter(covered == pl.col("_len")).drop("_len")
+    cells = cells.with_columns(decode_cells(cells["values"], d, quote).alias("values"))
+    done = ("_b", "_q", "_qq")
+    return pl.concat([split.drop(done), cut.drop(done), cells.drop(done)], how="vertical")
 
 
 def split_at_quotes(texts: pl.Series, d: str, quote: str) -> tuple[pl.Series, pl.Series]:
