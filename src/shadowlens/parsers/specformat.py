@@ -48,7 +48,7 @@ from shadowlens.parsers.directives import (
     fast_directives,
     reference_directives,
 )
-from shadowlens.parsers.extract import fast_fields, fields_schema, tree_fields
+from shadowlens.parsers.extract import fast_fields, fields_schema, tree_fields, trimmed
 from shadowlens.parsers.grammar import load_grammar_file
 from shadowlens.parsers.mapping import choose_layouts, named_columns, raw_fields, split_prefix
 from shadowlens.parsers.table import map_records
@@ -206,9 +206,7 @@ class SpecFormat(GrammarFormat):
         self, lines: pl.DataFrame, state: Any
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The Lark reference over ``lines``, trimmed as the fast path trims them."""
-        if self.plan.trim:
-            lines = lines.with_columns(pl.col("line").str.strip_chars(self.plan.trim))
-        return super().reference_fields(lines, state)
+        return super().reference_fields(trimmed(lines, self.plan.trim), state)
 
     def tree_fields(self, tree: Tree[Any], line: str, state: Any) -> dict[str, Any]:
         """The same parsed fields from the Lark tree."""
@@ -325,8 +323,7 @@ class SpecFormat(GrammarFormat):
 
     def _without_headers(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, int]:
         """``lines`` trimmed, without ``[record] header`` rows; and how many there were."""
-        if self.plan.trim:
-            lines = lines.with_columns(pl.col("line").str.strip_chars(self.plan.trim))
+        lines = trimmed(lines, self.plan.trim)
         if self.plan.header:
             header = pl.col("line").str.contains(self.plan.header)
             headers = int(lines.select(header.sum()).item() or 0)
@@ -372,11 +369,12 @@ class SpecFormat(GrammarFormat):
             quarantine.append(result.quarantine.cast(QUARANTINE_ROWS_SCHEMA))
             fallback += result.fallback
             year_assumed += result.year_assumed
-        out = (
-            pl.concat(records, how="diagonal_relaxed").sort("source_line")
-            if records
-            else pl.DataFrame(schema={"source_line": pl.UInt64(), "source_offset": pl.UInt64()})
-        )
+        if not records:
+            out = pl.DataFrame(schema={"source_line": pl.UInt64(), "source_offset": pl.UInt64()})
+        elif len(records) == 1 and records[0].get_column("source_line").is_sorted():
+            out = records[0]  # one layout: already in line order (a sort copies every column)
+        else:
+            out = pl.concat(records, how="diagonal_relaxed").sort("source_line")
         return ParseResult(
             records=out,
             quarantine=pl.concat(quarantine).sort("source_line"),
