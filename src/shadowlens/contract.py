@@ -152,6 +152,18 @@ class LogFormat(abc.ABC):
         """Per-file state handed to every :meth:`parse` call of that file."""
         return None
 
+    def advance_state(self, lines: pl.DataFrame, state: Any) -> Any:
+        """The state in force after ``lines``, found without parsing them; None when unknown.
+
+        A stateful format that can tell the state at the end of a chunk cheaply
+        (W3C: from its ``#`` lines only) returns a new state object here and
+        leaves ``state`` untouched; the engine then hands each chunk its own
+        starting state and parses chunks of a file concurrently. None (the
+        default) makes the engine parse a stateful file's chunks one at a time.
+        ``lines`` are exactly those :meth:`parse` receives.
+        """
+        return None
+
     @abc.abstractmethod
     def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
         """Parse a chunk of lines (:data:`LINES_SCHEMA`, no blank lines) into records."""

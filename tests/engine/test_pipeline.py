@@ -96,6 +96,39 @@ class Stateful(Toy):
         return super().parse(lines, state)
 
 
+class Advancing(Toy):
+    """Stateful, but tells its state after a chunk without parsing it: chunks may overlap.
+
+    The first two chunks wait for each other, so a run that parses them one at a
+    time fails (the barrier breaks) instead of passing.
+    """
+
+    name: ClassVar[str] = "advancing"
+    barrier: ClassVar[threading.Barrier] = threading.Barrier(2, timeout=20)
+    calls: ClassVar[list[int]] = []
+    lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def detect(cls, sample: Sequence[str]) -> float:
+        return 0.0
+
+    def new_state(self) -> dict[str, int]:
+        return {"last": 0}
+
+    def advance_state(self, lines: pl.DataFrame, state: Any) -> Any:
+        return {"last": int(lines["source_line"].max() or state["last"])}
+
+    def parse(self, lines: pl.DataFrame, state: Any) -> ParseResult:
+        # Each chunk starts right after the line its starting state names.
+        assert int(lines["source_line"].min() or 0) == state["last"] + 1, "wrong state"
+        with self.lock:
+            self.calls.append(len(self.calls))
+            first_two = len(self.calls) <= 2
+        if first_two:
+            self.barrier.wait()
+        return super().parse(lines, state)
+
+
 class Untimed(Toy):
     """Toy lines whose epoch may be ``-`` (no usable time: a record with a null time).
 
@@ -165,7 +198,7 @@ class Rendezvous(Toy):
 class TestPlugin:
     @shadowlens.hookimpl
     def register_formats(self) -> list[type[LogFormat]]:
-        return [Toy, Dropper, Stateful, Untimed, Timeless, Rendezvous]
+        return [Toy, Dropper, Stateful, Advancing, Untimed, Timeless, Rendezvous]
 
 
 def config(tmp_path: Path, inputs: list[Path], **kwargs: Any) -> RunConfig:
@@ -304,6 +337,18 @@ def test_stateful_formats_get_chunks_in_order(tmp_path: Path) -> None:
     path.write_text("\n".join(toy_lines(2000)) + "\n", encoding="utf-8")
     summary = run_parse(config(tmp_path, [path], format="stateful", chunk_bytes=1024, workers=3))
     assert summary["totals"]["records"] == 2000
+
+
+def test_stateful_formats_that_advance_their_state_parse_chunks_concurrently(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.log"
+    path.write_text("\n".join(toy_lines(2000)) + "\n", encoding="utf-8")
+    summary = run_parse(config(tmp_path, [path], format="advancing", chunk_bytes=1024, workers=2))
+    assert summary["totals"]["records"] == 2000
+    assert len(Advancing.calls) > 2
+    records = pl.read_parquet(tmp_path / "out" / "records")
+    assert records["source_line"].to_list() == list(range(1, 2001))
 
 
 def test_options_reach_the_format(tmp_path: Path, mixed: list[Path]) -> None:

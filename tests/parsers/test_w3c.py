@@ -8,6 +8,7 @@ line, then the accounting). Regenerate after a deliberate change with
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import os
@@ -153,6 +154,44 @@ def test_fields_change_mid_chunk_and_across_chunks() -> None:
         }
         assert result.directives == 3
         assert result.quarantine.height == 0
+
+
+def test_advance_state_gives_the_state_a_parse_leaves() -> None:
+    lines = [
+        "#Software: Microsoft Internet Information Services 10.0",
+        "#Date: 2024-01-01 00:00:00",
+        "#Fields: date time c-ip sc-status",
+        "2024-01-01 00:00:01 192.0.2.1 200",
+        "\x00\x00#Fields: time c-ip sc-status",
+        "00:00:02 192.0.2.2 404",
+        "#Date: 2024-01-02 00:00:00",
+        "#Fields: time (broken c-ip",  # unreadable: no layout until the next #Fields
+        "00:00:03 192.0.2.3 500",
+        "#Software: SGOS 7.3",
+        "# a comment",
+    ]
+    fmt = W3cFormat()
+    frame = pl.DataFrame(
+        {
+            "line": lines,
+            "source_line": range(1, len(lines) + 1),
+            "source_offset": range(len(lines)),
+        },
+        schema={"line": pl.String(), "source_line": pl.UInt64(), "source_offset": pl.UInt64()},
+    )
+    for size in (1, 2, 3, 5, len(lines)):
+        parsed, advanced = fmt.new_state(), fmt.new_state()
+        for start in range(0, len(lines), size):
+            chunk = frame.slice(start, size)
+            before = dataclasses.replace(advanced)
+            nxt = fmt.advance_state(chunk, advanced)
+            assert advanced == before  # the engine still hands it to the chunk's parse
+            fmt.parse(chunk, parsed)
+            assert nxt == parsed, (size, start)
+            advanced = nxt
+    assert parsed.fields is None
+    assert "could not be parsed" in parsed.reason
+    assert (parsed.date, parsed.software) == ("2024-01-02", "SGOS 7.3")
 
 
 def test_entries_before_fields_are_quarantined_unless_the_option_names_them() -> None:

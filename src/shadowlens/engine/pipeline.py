@@ -87,7 +87,8 @@ class RunConfig:
     workers
         Threads parsing chunks concurrently, within a file and across files (the
         next file is read while the previous one's last chunks are parsed);
-        formats with per-file state parse one chunk at a time.
+        formats with per-file state parse one chunk at a time unless they can
+        advance their state without a parse, as W3C does.
     strict
         Stop at the first file that cannot be read to its end (raise its
         :class:`InputError`) instead of listing it under ``failed_files`` and
@@ -129,8 +130,9 @@ def run_parse(config: RunConfig) -> dict[str, Any]:
 
     Chunks are cut into lines and parsed by ``config.workers`` threads (polars and
     the native kernels release the GIL), across file boundaries, and committed in
-    input order, so outputs are deterministic. Formats with
-    per-file state (``new_state()`` not None) parse their chunks one at a time.
+    input order, so outputs are deterministic. Formats with per-file state
+    (``new_state()`` not None) parse their chunks one at a time, unless
+    ``advance_state`` gives the state after a chunk without parsing it.
 
     The run is written into a staging folder and published with one rename at the
     end, ``summary.json`` (``"complete": true``) last: after an error or Ctrl-C the
@@ -472,12 +474,21 @@ class _Reader:
                         state = fmt.new_state()
                 if index == 0:
                     self.flush()  # files are committed in order
+                start, limit = state, self.workers
+                if state is not None:
+                    # A stateful format sees chunk n before chunk n+1, unless it can tell
+                    # its state after chunk n without parsing it (W3C: from the # lines).
+                    assert fmt is not None
+                    if not isinstance(chunk, LineChunk):
+                        chunk = chunk()  # its lines are read here
+                    state = fmt.advance_state(_format_lines(chunk), start)
+                    if state is None:
+                        state, limit = start, 0
                 job = self.pool.submit(
-                    _work, chunk, source.name, fmt, state, config.transform, self._redetect(state)
+                    _work, chunk, source.name, fmt, start, config.transform, self._redetect(start)
                 )
                 self._push(_Job(job, stats))
-                # Stateful formats must see chunk n before chunk n+1.
-                self.drain(0 if state is not None else self.workers)
+                self.drain(limit)
                 if stats.lines >= STOP_AFTER_LINES and _all_quarantined(stats):
                     msg = (
                         f"{source.name}: stopped after line {stats.lines:,}: every line so far "
@@ -710,6 +721,14 @@ def _rescue(
     return out
 
 
+def _format_lines(chunk: LineChunk) -> pl.DataFrame:
+    """The lines of ``chunk`` a format parses: all but those over the length limit."""
+    if not chunk.too_long.len():
+        return chunk.lines
+    lines = chunk.lines
+    return lines.filter(~lines["source_line"].is_in(chunk.too_long.implode()))
+
+
 def _work(
     chunk: LineChunk | Callable[[], LineChunk],
     source_name: str,
@@ -727,18 +746,17 @@ def _work(
     t0 = time.perf_counter()
     if not isinstance(chunk, LineChunk):
         chunk = chunk()  # cutting lines is part of the worker's job
-    lines = chunk.lines
+    lines = _format_lines(chunk)
     extra_quarantine = []
     if chunk.too_long.len():
-        long_mask = lines["source_line"].is_in(chunk.too_long.implode())
+        long_mask = chunk.lines["source_line"].is_in(chunk.too_long.implode())
         extra_quarantine.append(
             _quarantine_rows(
-                lines.filter(long_mask),
+                chunk.lines.filter(long_mask),
                 ErrorCode.LINE_TOO_LONG,
                 f"line longer than {MAX_LINE_BYTES} bytes",
             )
         )
-        lines = lines.filter(~long_mask)
     fallback = 0
     other_formats: dict[str, int] = {}
     if fmt is None:

@@ -12,8 +12,10 @@ Fast path, over whole columns:
   marker's first occurrence and the prefix checked against its own terminal,
   which is cheaper than scanning the prefix with the full regex;
 * pairs: :func:`~shadowlens.parsers.kvsplit.split_extension` on the tail;
-* values: split on the separator where no quote or separator run can occur,
-  else the value terminal's regex, accepted only when the values tile the tail.
+* values: split on the separator where no quote or separator run can occur;
+  cut at the quotes (:func:`split_at_quotes`) where quoted values sit between
+  single separators; else the value terminal's regex, accepted only when the
+  values tile the tail.
 """
 
 from __future__ import annotations
@@ -67,8 +69,7 @@ def fast_fields(plan: Plan, lines: pl.DataFrame) -> pl.DataFrame:
     schema = pl.Schema({"_row": pl.UInt32(), **fields_schema(plan)})
     if lines.height == 0:
         return pl.DataFrame(schema=schema)
-    if plan.trim:
-        lines = lines.with_columns(pl.col("line").str.strip_chars(plan.trim))
+    lines = trimmed(lines, plan.trim)
     head = plan.head
     rest = (
         _cut_at_marker(plan, lines) if head.marker is not None else lines.rename({"line": "_text"})
@@ -107,6 +108,27 @@ def fast_fields(plan: Plan, lines: pl.DataFrame) -> pl.DataFrame:
     if not parts:
         return pl.DataFrame(schema=schema)
     return pl.concat(parts, how="vertical")
+
+
+def trimmed(lines: pl.DataFrame, trim: str | None) -> pl.DataFrame:
+    """``lines`` with the ``trim`` characters cut off both ends of each ``line``.
+
+    The lines are copied only when one of them starts or ends with such a
+    character (IIS pads with NULs rarely; copying every chunk cost more).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> trimmed(pl.DataFrame({"line": ["*a*", "b"]}), "*")["line"].to_list()
+    ['a', 'b']
+    """
+    if not trim:
+        return lines
+    line = pl.col("line")
+    ends = pl.any_horizontal(line.str.starts_with(c) | line.str.ends_with(c) for c in set(trim))
+    if not lines.select(ends.any()).item():
+        return lines
+    return lines.with_columns(line.str.strip_chars(trim))
 
 
 def _tail(plan: Plan, tail: str | None, block: int | None, frame: pl.DataFrame) -> pl.DataFrame:
@@ -165,7 +187,8 @@ def _cut_at_marker(plan: Plan, lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _split_values(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
-    """``values`` of the tail: plain split where safe, else the value terminal's regex."""
+    """``values`` of the tail: plain split where safe, a cut at the quotes where the quoted
+    values sit between single spaces, else the value terminal's regex."""
     empty_head = bool((frame.get_column("_head") == "").all())
     tail = (
         pl.col("_text")
@@ -176,50 +199,144 @@ def _split_values(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
     keep = [c for c in frame.columns if c not in ("_text", "_head", "_head_len")]
     if columns.delimiter is not None:
         return _split_delimited(frame.select(*keep, tail.alias("_b")), columns)
-    frame = frame.select(*keep, tail.str.strip_chars(" \t").alias("_b"))
     b = pl.col("_b")
     quote = columns.quote or "\x00"
-    plain = ~(
-        b.str.contains(quote, literal=True)
-        | b.str.contains("\t", literal=True)
-        | b.str.contains("  ", literal=True)
-    ) & (b.str.len_bytes() > 0)
-    split = frame.filter(plain).with_columns(b.str.split(" ").alias("values")).drop("_b")
-    tokens = frame.filter(~plain).with_columns(
+    # Each text is scanned once per test; the filters below read the flags.
+    frame = frame.select(*keep, tail.str.strip_chars(" \t").alias("_b")).with_columns(
+        b.str.contains(quote, literal=True).alias("_q"),
+        (b.str.contains("\t", literal=True) | b.str.contains("  ", literal=True)).alias("_o"),
+        b.str.contains(quote * 2, literal=True).alias("_qq"),
+    )
+    q, blanks, doubled = pl.col("_q"), pl.col("_o"), pl.col("_qq")
+    plain = ~q & ~blanks & (b.str.len_bytes() > 0)
+    # Quoted values between single spaces: cut at the quotes, not by the token regex.
+    simple = q & ~blanks & ~doubled & (columns.quote is not None)
+    frame = frame.with_columns(plain.alias("_plain"), simple.alias("_simple")).drop(
+        "_q", "_o", "_qq"
+    )
+    split = frame.filter("_plain").with_columns(b.str.split(" ").alias("values"))
+    quoted = frame.filter("_simple")
+    values, ok = split_at_quotes(quoted.get_column("_b"), " ", quote)
+    cut = quoted.with_columns(values.alias("values")).filter(ok)
+    rest = pl.concat([frame.filter(~pl.col("_plain") & ~pl.col("_simple")), quoted.filter(~ok)])
+    tokens = rest.with_columns(
         b.str.extract_all(columns.token_regex).alias("values"), b.str.len_bytes().alias("_len")
     )
     covered = pl.col("values").list.eval(pl.element().str.len_bytes()).list.sum()
-    tokens = tokens.filter((pl.col("_len") > 0) & (covered == pl.col("_len"))).drop("_b", "_len")
+    tokens = tokens.filter((pl.col("_len") > 0) & (covered == pl.col("_len"))).drop("_len")
     decoded = tokens.with_columns(decode_values(tokens["values"], columns.quote).alias("values"))
-    return pl.concat([split, decoded], how="vertical")
+    done = ("_b", "_plain", "_simple")
+    return pl.concat([split.drop(done), cut.drop(done), decoded.drop(done)], how="vertical")
 
 
 def _split_delimited(frame: pl.DataFrame, columns: ColumnsPlan) -> pl.DataFrame:
     """``values`` of delimited regions (CSV): empty values kept, a quoted value unquoted.
 
     A region is accepted only when the region regex (values and delimiters, as the
-    grammar says) matches it whole. Without a quote in it, it is split at the
-    delimiter; with one, each value and its delimiter is one regex match on the
-    region plus a final delimiter, and the matches must tile it.
+    grammar says) matches it whole (not tested on regions without a quote when a
+    bare value is any text without delimiter and quote: they always match). Without
+    a quote in it, it is split at the delimiter; with quotes only next to delimiters,
+    it is cut at the quotes; else each value and its delimiter is one regex match on
+    the region plus a final delimiter, and the matches must tile it.
     """
     assert columns.delimiter is not None
     assert columns.region_regex is not None
     assert columns.cell_regex is not None
-    d = columns.delimiter
+    d, quote, region = columns.delimiter, columns.quote, columns.region_regex
     b = pl.col("_b")
-    frame = frame.filter(b.str.contains(columns.region_regex))
-    if columns.quote is None:
+    if quote is None:
+        frame = frame.filter(b.str.contains(region))
         return frame.with_columns(b.str.split(d).alias("values")).drop("_b")
-    plain = ~b.str.contains(columns.quote, literal=True)
-    split = frame.filter(plain).with_columns(b.str.split(d).alias("values")).drop("_b")
-    cells = frame.filter(~plain).with_columns(
+    frame = frame.with_columns(
+        b.str.contains(quote, literal=True).alias("_q"),
+        b.str.contains(quote * 2, literal=True).alias("_qq"),
+    )
+    plain = frame.filter(~pl.col("_q"))
+    if columns.token_regex != f"(?:{quote}(?:[^{quote}]|{quote}{quote})*{quote}|[^{d}{quote}]+)":
+        plain = plain.filter(b.str.contains(region))  # else any text without a quote is one
+    split = plain.with_columns(b.str.split(d).alias("values"))
+    quoted = frame.filter(pl.col("_q")).filter(b.str.contains(region))
+    # Quoted values next to delimiters: cut at the quotes; the regex for the rest.
+    simple = quoted.filter(~pl.col("_qq"))
+    values, ok = split_at_quotes(simple.get_column("_b"), d, quote)
+    cut = simple.with_columns(values.alias("values")).filter(ok)
+    rest = pl.concat([quoted.filter("_qq"), simple.filter(~ok)])
+    cells = rest.with_columns(
         (b + d).str.extract_all(columns.cell_regex).alias("values"),
         (b.str.len_bytes() + len(d.encode())).alias("_len"),
     )
     covered = pl.col("values").list.eval(pl.element().str.len_bytes()).list.sum()
-    cells = cells.filter(covered == pl.col("_len")).drop("_b", "_len")
-    cells = cells.with_columns(decode_cells(cells["values"], d, columns.quote).alias("values"))
-    return pl.concat([split, cells], how="vertical")
+    cells = cells.filter(covered == pl.col("_len")).drop("_len")
+    cells = cells.with_columns(decode_cells(cells["values"], d, quote).alias("values"))
+    done = ("_b", "_q", "_qq")
+    return pl.concat([split.drop(done), cut.drop(done), cells.drop(done)], how="vertical")
+
+
+def split_at_quotes(texts: pl.Series, d: str, quote: str) -> tuple[pl.Series, pl.Series]:
+    """Values of texts whose quoted values sit between delimiters ``d``: (values, ok).
+
+    Cutting at the quotes is cheaper than a token regex: the pieces at odd
+    positions are the quoted values (unquoted), the others are split at ``d``
+    after losing the delimiter next to each quote. ``ok`` is False where a quote
+    is not next to a delimiter or the line's end, or the quotes are unpaired;
+    the caller sends those rows, and any text with a doubled quote, to the regex.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> values, ok = split_at_quotes(pl.Series(['a,"b,c",,"d"', '"e",f', 'g"h",i']), ",", '"')
+    >>> values.to_list()[:2], ok.to_list()
+    ([['a', 'b,c', '', 'd'], ['e', 'f']], [True, True, False])
+    """
+    pieces = texts.str.split(quote)
+    lengths = pieces.list.len().to_numpy().astype(np.int64)
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    pos = np.arange(starts[-1], dtype=np.int64) - np.repeat(starts[:-1], lengths)
+    flat = pieces.explode(empty_as_null=False)
+    inside = np.flatnonzero(pos % 2 == 1)  # a quoted value each
+    outside = np.flatnonzero(pos % 2 == 0)  # delimited values, or none
+    p, n = pl.col("p"), pl.col("p").str.len_chars()
+    first, final = pl.col("first"), pl.col("final")
+    width = len(d)
+    lead, trail = (~first).cast(pl.Int64) * width, (~final).cast(pl.Int64) * width
+    facts = pl.DataFrame(
+        {
+            "p": flat.gather(outside),
+            "first": pos[outside] == 0,
+            "final": pos[outside] == np.repeat(lengths - 1, lengths)[outside],
+        }
+    ).select(
+        # a delimiter next to each quote, or the text's start or end
+        (
+            (first | p.str.starts_with(d) | (final & (p == "")))
+            & (final | p.str.ends_with(d) | (first & (p == "")))
+        ).alias("ok"),
+        (((p == "") & ~(first & final)) | (~first & ~final & (p == d))).alias("none"),
+        p.str.slice(lead, (n - lead - trail).clip(0)).alias("inner"),
+    )
+    keep = ~facts.get_column("none").to_numpy()
+    split = facts.get_column("inner").filter(keep).str.split(d)
+    split_counts = split.list.len().to_numpy().astype(np.int64)
+    counts = np.zeros(len(pos), dtype=np.int64)
+    counts[inside] = 1
+    counts[outside[keep]] = split_counts
+    # Each piece's values, in piece order: one gather from [split values..., quoted...].
+    at = np.zeros(len(pos) + 1, dtype=np.int64)
+    np.cumsum(counts, out=at[1:])
+    source = np.empty(at[-1], dtype=np.int64)
+    n_split = int(split_counts.sum())
+    split_at = np.repeat(at[:-1][outside[keep]], split_counts)
+    split_at += np.arange(n_split) - np.repeat(np.cumsum(split_counts) - split_counts, split_counts)
+    source[split_at] = np.arange(n_split)
+    source[at[:-1][inside]] = n_split + np.arange(len(inside))
+    both = pl.concat([split.explode(empty_as_null=False), flat.gather(inside)])
+    per_row = at[starts[1:]] - at[starts[:-1]]
+    values = _relist_counts(texts.name, per_row, both.gather(source))
+    ok = np.ones(len(pos), dtype=np.int8)
+    ok[outside] = facts.get_column("ok").to_numpy()
+    row_ok = np.minimum.reduceat(ok, starts[:-1]) if len(ok) else np.zeros(0, np.int8)
+    return values, pl.Series(texts.name, (row_ok == 1) & (lengths % 2 == 1))
 
 
 def decode_cell(text: str, quote: str | None) -> str:
@@ -254,14 +371,18 @@ def decode_cells(values: pl.Series, delimiter: str, quote: str) -> pl.Series:
 
 def _relist(values: pl.Series, flat: pl.Series) -> pl.Series:
     """``flat`` cut back into the lists of ``values`` (same lengths)."""
-    lengths = values.list.len().to_numpy().astype(np.int64)
+    return _relist_counts(values.name, values.list.len().to_numpy().astype(np.int64), flat)
+
+
+def _relist_counts(name: str, lengths: np.ndarray[Any, Any], flat: pl.Series) -> pl.Series:
+    """``flat`` cut into lists of ``lengths`` items."""
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     flat_values = flat.to_arrow()
     if isinstance(flat_values, pa.ChunkedArray):
         flat_values = flat_values.combine_chunks()
     array = pa.LargeListArray.from_arrays(pa.array(offsets), flat_values)
-    return pl.Series(values.name, array)
+    return pl.Series(name, array)
 
 
 def decode_value(token: str, quote: str | None) -> str:

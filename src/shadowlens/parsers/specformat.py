@@ -48,7 +48,7 @@ from shadowlens.parsers.directives import (
     fast_directives,
     reference_directives,
 )
-from shadowlens.parsers.extract import fast_fields, fields_schema, tree_fields
+from shadowlens.parsers.extract import fast_fields, fields_schema, tree_fields, trimmed
 from shadowlens.parsers.grammar import load_grammar_file
 from shadowlens.parsers.mapping import choose_layouts, named_columns, raw_fields, split_prefix
 from shadowlens.parsers.table import map_records
@@ -206,9 +206,7 @@ class SpecFormat(GrammarFormat):
         self, lines: pl.DataFrame, state: Any
     ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The Lark reference over ``lines``, trimmed as the fast path trims them."""
-        if self.plan.trim:
-            lines = lines.with_columns(pl.col("line").str.strip_chars(self.plan.trim))
-        return super().reference_fields(lines, state)
+        return super().reference_fields(trimmed(lines, self.plan.trim), state)
 
     def tree_fields(self, tree: Tree[Any], line: str, state: Any) -> dict[str, Any]:
         """The same parsed fields from the Lark tree."""
@@ -299,15 +297,39 @@ class SpecFormat(GrammarFormat):
 
         Lines matching ``[record] header`` (a CSV header row) are counted as directives.
         """
+        lines, headers = self._without_headers(lines)
+        result = self._parse_entries(lines, state)
+        if headers:
+            return dataclasses.replace(result, directives=result.directives + headers)
+        return result
+
+    def advance_state(self, lines: pl.DataFrame, state: Any) -> Any:
+        """The layout state after ``lines``, from their directive lines only (a copy).
+
+        None for formats without directives (they keep no state).
+        """
+        columns = self.plan.columns
+        if columns is None or columns.directive is None or not isinstance(state, LayoutState):
+            return None
+        line = pl.col("line")
         if self.plan.trim:
-            lines = lines.with_columns(pl.col("line").str.strip_chars(self.plan.trim))
+            line = line.str.strip_chars_start(self.plan.trim)
+        lines, _ = self._without_headers(lines.filter(line.str.starts_with("#")))
+        st = dataclasses.replace(state)
+        frame = lines.with_row_index("_row")
+        directives, dir_errors, _ = self._directives(frame.select("_row", "line"))
+        assign_layouts(frame.clear(), directives, dir_errors, st, columns.directive.layout_name)
+        return st
+
+    def _without_headers(self, lines: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+        """``lines`` trimmed, without ``[record] header`` rows; and how many there were."""
+        lines = trimmed(lines, self.plan.trim)
         if self.plan.header:
             header = pl.col("line").str.contains(self.plan.header)
             headers = int(lines.select(header.sum()).item() or 0)
             if headers:
-                result = self._parse_entries(lines.filter(~header), state)
-                return dataclasses.replace(result, directives=result.directives + headers)
-        return self._parse_entries(lines, state)
+                return lines.filter(~header), headers
+        return lines, 0
 
     def _parse_entries(self, lines: pl.DataFrame, state: Any) -> ParseResult:
         columns = self.plan.columns
@@ -326,24 +348,8 @@ class SpecFormat(GrammarFormat):
         frame = lines.with_row_index("_row")
         is_directive = pl.col("line").str.starts_with("#")
         directive_lines = frame.filter(is_directive).select("_row", "line")
-        if self.options.engine == "reference":
-            parsed = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
-        else:
-            parsed = fast_directives(directive_lines, plan)
-        rest = directive_lines.join(parsed.select("_row"), on="_row", how="anti")
-        if rest.height:
-            slow, dir_errors = reference_directives(rest, self.parser(), plan)
-        else:  # every directive took the fast path: no Lark parser is needed
-            slow = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
-            dir_errors = pl.DataFrame(
-                schema={
-                    "_row": pl.UInt32(),
-                    "error_code": pl.String(),
-                    "error_message": pl.String(),
-                }
-            )
-        directives = pl.concat([parsed, slow]).sort("_row")
-        fallback, year_assumed = rest.height, 0
+        directives, dir_errors, fallback = self._directives(directive_lines)
+        year_assumed = 0
         groups = assign_layouts(
             frame.filter(~is_directive), directives, dir_errors, st, plan.layout_name
         )
@@ -363,11 +369,12 @@ class SpecFormat(GrammarFormat):
             quarantine.append(result.quarantine.cast(QUARANTINE_ROWS_SCHEMA))
             fallback += result.fallback
             year_assumed += result.year_assumed
-        out = (
-            pl.concat(records, how="diagonal_relaxed").sort("source_line")
-            if records
-            else pl.DataFrame(schema={"source_line": pl.UInt64(), "source_offset": pl.UInt64()})
-        )
+        if not records:
+            out = pl.DataFrame(schema={"source_line": pl.UInt64(), "source_offset": pl.UInt64()})
+        elif len(records) == 1 and records[0].get_column("source_line").is_sorted():
+            out = records[0]  # one layout: already in line order (a sort copies every column)
+        else:
+            out = pl.concat(records, how="diagonal_relaxed").sort("source_line")
         return ParseResult(
             records=out,
             quarantine=pl.concat(quarantine).sort("source_line"),
@@ -375,6 +382,29 @@ class SpecFormat(GrammarFormat):
             fallback=fallback,
             year_assumed=year_assumed,
         )
+
+    def _directives(self, directive_lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+        """Directive lines (``_row``, ``line``) parsed: (rows, errors, how many took Lark)."""
+        assert self.plan.columns is not None
+        plan = self.plan.columns.directive
+        assert plan is not None
+        if self.options.engine == "reference":
+            parsed = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
+        else:
+            parsed = fast_directives(directive_lines, plan)
+        rest = directive_lines.join(parsed.select("_row"), on="_row", how="anti")
+        if rest.height:
+            slow, dir_errors = reference_directives(rest, self.parser(), plan)
+        else:  # every directive took the fast path: no Lark parser is needed
+            slow = pl.DataFrame(schema=DIRECTIVE_SCHEMA)
+            dir_errors = pl.DataFrame(
+                schema={
+                    "_row": pl.UInt32(),
+                    "error_code": pl.String(),
+                    "error_message": pl.String(),
+                }
+            )
+        return pl.concat([parsed, slow]).sort("_row"), dir_errors, rest.height
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
