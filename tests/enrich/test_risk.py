@@ -140,3 +140,19 @@ def test_a_risk_policy_now_selects_sourced_apps(shipped: Catalog) -> None:
     selected = [a for a in shipped.apps.values() if policy.reason(a)]
     assert len(selected) > 50
     assert all(a.risk is not None and a.risk < 5 for a in selected)
+
+
+def test_the_last_catalog_file_naming_risk_weights_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shadowlens.enrich.catalog import weights_path
+
+    monkeypatch.delenv("SHADOWLENS_RISK_WEIGHTS", raising=False)
+    first, second, plain = tmp_path / "a.toml", tmp_path / "b.toml", tmp_path / "c.toml"
+    first.write_text('risk_weights = "w1.toml"\n', encoding="utf-8")
+    second.write_text('risk_weights = "w2.toml"\n', encoding="utf-8")
+    plain.write_text("", encoding="utf-8")
+    assert Path(weights_path([first, second, plain])).name == "w2.toml"
+    assert Path(weights_path([second, first])).name == "w1.toml"
+    assert weights_path([first], risk_weights="given.toml") == "given.toml"
+    assert weights_path([plain]) is None

@@ -230,11 +230,13 @@ def weights_path(
 ) -> str | Path | None:
     """The risk-weights file :func:`load_catalog` uses; None for the shipped one.
 
-    ``risk_weights`` if given, else the first user file's ``risk_weights`` key, else
-    ``$SHADOWLENS_RISK_WEIGHTS``.
+    ``risk_weights`` if given, else the last user file's ``risk_weights`` key (a later
+    overlay wins, as for apps), else ``$SHADOWLENS_RISK_WEIGHTS``.
     """
+    if risk_weights:
+        return risk_weights
     for path in paths:
-        risk_weights = risk_weights or _weights_key(path)
+        risk_weights = _weights_key(path) or risk_weights
     return risk_weights or os.environ.get(RISK_WEIGHTS_ENV) or None
 
 
