@@ -435,6 +435,10 @@ class _Reader:
         state: Any = None
         detected = False
         self.batched = False
+        # Taken back before every source: a runtime started lazily since the run began
+        # (polars' thread pool, on its first parallel query) may have installed its own
+        # SIGINT handler, under which a read blocked on a FIFO never sees Ctrl-C.
+        python_handles_ctrl_c()
         opened = source.open(self.archives)
         try:
             if opened.encoding == "binary":
