@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import polars as pl
+from run import ensure_corpus  # benchmarks/ is the script folder
 
 HERE = Path(__file__).resolve().parent
 SHADOWLENS = Path(sys.executable).with_name("shadowlens")
@@ -48,13 +49,7 @@ def main() -> None:
     parser.add_argument("--scheduler", help="a running scheduler; default: a LocalCluster per run")
     options = parser.parse_args()
 
-    corpus = HERE / "corpus" / f"{options.format}_{options.lines}.log"
-    if not corpus.exists():
-        subprocess.run(
-            [sys.executable, str(HERE / "gen_corpus.py"), "--lines", str(options.lines),
-             "--formats", options.format],
-            check=True,
-        )  # fmt: skip
+    corpus = ensure_corpus(options.format, options.lines, HERE / "corpus")
     corpus.read_bytes()  # warm the page cache once
     cluster = (
         ["--scheduler", options.scheduler]

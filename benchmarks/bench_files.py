@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from run import ensure_corpus  # benchmarks/ is the script folder
+
 HERE = Path(__file__).resolve().parent
 SHADOWLENS = Path(sys.executable).with_name("shadowlens")
 
@@ -52,13 +54,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     options = parser.parse_args()
-    corpus = HERE / "corpus" / f"{options.format}_{options.lines}.log"
-    if not corpus.exists():
-        subprocess.run(
-            [sys.executable, str(HERE / "gen_corpus.py"), "--lines", str(options.lines),
-             "--formats", options.format],
-            check=True,
-        )  # fmt: skip
+    corpus = ensure_corpus(options.format, options.lines, HERE / "corpus")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "logs"
         folder.mkdir()

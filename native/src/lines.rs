@@ -57,7 +57,8 @@ pub fn cut(data: &[u8]) -> Result<Cut, String> {
         if std::str::from_utf8(text).is_err() {
             out.bad_utf8.push(out.starts.len() as i64);
         }
-        push_view(&mut out.views, text, start);
+        out.views
+            .extend_from_slice(&crate::views::view_of(text, 0, start)?);
         out.starts.push(start as i64);
         out.ends
             .push(if stop == data.len() { stop } else { next - 1 } as i64);
@@ -86,20 +87,6 @@ pub fn scan_ends(data: &[u8], limit: usize) -> (usize, usize) {
         }
     }
     (count, cut)
-}
-
-fn push_view(views: &mut Vec<u8>, text: &[u8], offset: usize) {
-    let mut view = [0u8; 16];
-    // Both fit in u32: `cut` checked the chunk's size.
-    view[..4].copy_from_slice(&(text.len() as u32).to_le_bytes());
-    if text.len() <= 12 {
-        view[4..4 + text.len()].copy_from_slice(text);
-    } else {
-        view[4..8].copy_from_slice(&text[..4]);
-        // buffer index 0 (bytes 8..12 stay zero)
-        view[12..].copy_from_slice(&(offset as u32).to_le_bytes());
-    }
-    views.extend_from_slice(&view);
 }
 
 #[cfg(test)]

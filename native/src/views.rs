@@ -206,15 +206,8 @@ impl ViewBuilder {
 
     /// Append a value. Fails when the data would pass 4 GiB (offsets are u32).
     pub fn push(&mut self, value: &[u8]) -> Result<(), String> {
-        let len = u32::try_from(value.len()).map_err(|_| "value longer than 4 GiB")?;
-        let mut view = [0u8; 16];
-        view[..4].copy_from_slice(&len.to_le_bytes());
-        if value.len() <= 12 {
-            view[4..4 + value.len()].copy_from_slice(value);
-        } else {
-            let offset = u32::try_from(self.data.len()).map_err(|_| "string data past 4 GiB")?;
-            view[4..8].copy_from_slice(&value[..4]);
-            view[12..].copy_from_slice(&offset.to_le_bytes());
+        let view = view_of(value, 0, self.data.len())?;
+        if value.len() > 12 {
             self.data.extend_from_slice(value);
         }
         self.views.extend_from_slice(&view);
